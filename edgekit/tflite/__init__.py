@@ -1,0 +1,1 @@
+"""Read a .tflite flatbuffer into a small graph IR (edgekit.tflite.ir)."""

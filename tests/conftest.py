@@ -1,0 +1,26 @@
+"""Shared fixtures. Public data lives in ../shared/assets beside the repository (never copied in)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+ASSETS = Path(os.environ.get("EDGEKIT_ASSETS", REPO.parent / "shared" / "assets"))
+
+
+def asset(rel: str) -> Path:
+    """Path to a file under ../shared/assets; skips the test with a reason when it is absent."""
+    p = ASSETS / rel
+    if not p.exists():
+        pytest.skip(f"shared asset {rel} not found under {ASSETS} (set EDGEKIT_ASSETS or place ../shared beside the repo)")
+    return p
+
+
+@pytest.fixture
+def assets_dir() -> Path:
+    if not ASSETS.is_dir():
+        pytest.skip(f"shared assets folder {ASSETS} is absent")
+    return ASSETS
