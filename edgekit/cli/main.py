@@ -68,6 +68,9 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc()
         sys.stderr.write(e.one_line() + "\n")
         return e.exit_code
+    except BrokenPipeError:  # output piped into `head` and closed early: not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         sys.stderr.write("error: interrupted (hint: rerun the same command; finished work is kept)\n")
         return 130

@@ -11,8 +11,9 @@ from typing import Any
 
 import numpy as np
 
-DTYPE_BYTES = {"int8": 1, "uint8": 1, "bool": 1, "int16": 2, "float16": 2, "int32": 4,
-               "float32": 4, "int64": 8, "float64": 8, "int4": 1}
+DTYPE_BYTES = {"int8": 1, "uint8": 1, "bool": 1, "int16": 2, "uint16": 2, "float16": 2, "bfloat16": 2,
+               "int32": 4, "uint32": 4, "float32": 4, "int64": 8, "uint64": 8, "float64": 8,
+               "complex64": 8, "complex128": 16, "int4": 1}
 
 
 @dataclass(frozen=True)
@@ -35,10 +36,15 @@ class Tensor:
     quant: Quant | None = None
     data: np.ndarray | None = None      # constant buffer, typed and shaped; None for activations
     is_variable: bool = False           # LSTM/SVDF state
+    shape_signature: tuple[int, ...] | None = None  # as in the file; -1 marks a dynamic dimension
 
     @property
     def is_constant(self) -> bool:
         return self.data is not None
+
+    @property
+    def is_dynamic(self) -> bool:
+        return self.shape_signature is not None and -1 in self.shape_signature
 
     @property
     def num_elements(self) -> int:
