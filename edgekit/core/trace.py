@@ -51,10 +51,14 @@ RUN_METRICS: dict[str, type] = {
     "energy_mj": float, "energy_mj_per_inference": float, "power_mw_mean": float,
     "cpu_freq_hz": int, "temperature_c": float, "repeats": int, "warmup": int, "threads": int,
     "outputs_checked": int, "bit_exact": bool, "host_overhead_ms_per_inference": float,
+    "energy_source": str,               # rapl | ina219-hwmon | ina219-pi | joulescope | modelled
+    "cpu_governor": str, "model_load_ms": float,
+    "ram_bytes_baseline": int,          # runner process RSS before the model was loaded
 }
 LAYER_METRICS: dict[str, type] = {
     "layer_index": int, "op": str, "macs": int,
     "latency_ms_mean": float, "instructions": int, "cycles": int, "live_bytes": int,
+    "layer_name": str,
 }
 _METHOD_ONLY = {"instructions_per_inference": "qemu-icount", "instructions": "qemu-icount",
                 "cycles_per_inference": "dwt-cyccnt", "cycles": "dwt-cyccnt"}
