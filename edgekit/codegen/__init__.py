@@ -1,0 +1,1 @@
+"""Code generation: TFLite IR -> interpreter-free C (arena plan, kernels, emitter)."""
