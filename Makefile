@@ -1,6 +1,7 @@
 # Two commands do everything on a fresh Debian 12 machine: `make demo` and `make test`.
 PY := .venv/bin/python
-PYTEST_ARGS ?= -q
+# two workers for the two cores; each test has a hard time limit (pyproject: timeout)
+PYTEST_ARGS ?= -q -n 2
 
 .PHONY: setup demo test test-fast bench clean
 

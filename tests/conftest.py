@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
+from edgekit.core.assets import assets_dir as _assets_root
+
 REPO = Path(__file__).resolve().parents[1]
-ASSETS = Path(os.environ.get("EDGEKIT_ASSETS", REPO.parent / "shared" / "assets"))
+ASSETS = _assets_root()
 
 
 def asset(rel: str) -> Path:

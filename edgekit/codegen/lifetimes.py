@@ -16,10 +16,9 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
-import numpy as np
 
 from edgekit.core.errors import EdgekitError, UnsupportedModelError
-from edgekit.tflite.ir import DTYPE_BYTES, Graph
+from edgekit.tflite.ir import Graph, storage_bytes
 
 # Ops whose output is bit-identical to their input (same bytes, new shape).
 _VIEW_OPCODES = frozenset({"RESHAPE", "SQUEEZE", "EXPAND_DIMS"})
@@ -45,13 +44,6 @@ class BufferRequest:
 def is_view_op(opcode: str) -> bool:
     """True for ops whose output can alias their first input (no data movement)."""
     return opcode in _VIEW_OPCODES
-
-
-def _numpy_itemsize(dtype: str) -> int | None:
-    try:
-        return np.dtype(dtype).itemsize
-    except TypeError:
-        return None
 
 
 def scratch_id(op_index: int) -> int:
@@ -140,12 +132,12 @@ def requests_from_graph(graph: Graph, scratch_bytes: Mapping[int, int],
 
     def size_of(i: int) -> int:
         t = graph.tensors[i]
-        item = DTYPE_BYTES.get(t.dtype) or _numpy_itemsize(t.dtype)
-        if any(d < 0 for d in t.shape) or item is None:
+        nbytes = storage_bytes(t.dtype, t.num_elements)
+        if any(d < 0 for d in t.shape) or nbytes is None:
             raise UnsupportedModelError(
                 f"tensor {t.name!r} has shape {t.shape} and type {t.dtype}; the arena needs a "
                 "static size", "export the model with static shapes and a numeric type")
-        return t.num_elements * item
+        return nbytes
 
     views: dict[int, int] = {}
     for op in graph.operators:

@@ -170,7 +170,8 @@ def validate_plan(requests: Sequence[BufferRequest], plan: ArenaPlan,
             if f2 > l1:
                 break
             if lo1 < hi2 and lo2 < hi1:
-                paired = r1.inplace_of == r2.id or r2.inplace_of == r1.id
+                child = r1.id if r1.inplace_of == r2.id else r2.id if r2.inplace_of == r1.id else None
+                paired = child is not None and child in plan.inplace_ids  # declared in place, not by accident
                 if not (paired and lo1 == lo2):
                     raise PlanError(f"buffers {r1.id} and {r2.id} are live together and overlap "
                                     f"([{lo1}, {hi1}) and [{lo2}, {hi2}))")

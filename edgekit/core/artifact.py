@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from edgekit.core.errors import InputFileError
+
 KINDS = ("network", "tflite-float", "tflite-int8", "c-library", "firmware", "trace", "predictor", "report")
 
 
@@ -38,7 +40,9 @@ class Artifact:
     @classmethod
     def from_file(cls, kind: str, path: str | os.PathLike[str], **meta: Any) -> "Artifact":
         p = Path(path)
-        return cls(kind=kind, path=p, sha256=sha256_file(p) if p.is_file() else "", meta=dict(meta))
+        if not p.is_file():
+            raise InputFileError(f"{p}: no such file for a {kind} artifact", "check the path")
+        return cls(kind=kind, path=p, sha256=sha256_file(p), meta=dict(meta))
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "path": str(self.path), "sha256": self.sha256, "meta": self.meta}

@@ -46,7 +46,8 @@ RUN_METRICS: dict[str, type] = {
     "instructions_per_inference": int,   # qemu-icount only: emulated instructions, never cycles
     "cycles_per_inference": int,         # dwt-cyccnt only: cycles of a real core
     "harness_overhead_pct": float,
-    "ram_bytes_peak": int, "ram_bytes_static": int, "flash_bytes": int, "arena_bytes": int,
+    "ram_bytes_peak": int,               # memory the model needs on the device (MCU: static RAM + stack peak)
+    "ram_bytes_static": int, "flash_bytes": int, "arena_bytes": int,
     "stack_bytes_peak": int, "weights_bytes": int,
     "energy_mj": float, "energy_mj_per_inference": float, "power_mw_mean": float,
     "cpu_freq_hz": int, "temperature_c": float, "repeats": int, "warmup": int, "threads": int,
@@ -54,6 +55,7 @@ RUN_METRICS: dict[str, type] = {
     "energy_source": str,               # rapl | ina219-hwmon | ina219-pi | joulescope | modelled
     "cpu_governor": str, "model_load_ms": float,
     "ram_bytes_baseline": int,          # runner process RSS before the model was loaded
+    "rss_bytes_peak": int,              # whole runner process peak RSS (Python + runtime + model), Linux/Android
 }
 LAYER_METRICS: dict[str, type] = {
     "layer_index": int, "op": str, "macs": int,

@@ -4,7 +4,7 @@
 - ``digits``: scikit-learn's 8x8 digits as NHWC or NCHW float32 images.
 """
 
-from edgekit.datasets.assets import assets_dir
+from edgekit.core.assets import assets_dir
 from edgekit.datasets.digits import DigitsData, load_digits
 from edgekit.datasets.har import HarData, default_har_dir, load_har, make_windows, read_recordings
 from edgekit.datasets.splits import Split

@@ -15,7 +15,7 @@ from typing import Literal
 import numpy as np
 
 from edgekit.core.errors import InputFileError, UsageError
-from edgekit.datasets.assets import ASSETS_ENV, assets_dir
+from edgekit.core.assets import ASSETS_ENV, assets_dir
 from edgekit.datasets.splits import Split, check_fractions, stratified_assignment
 
 CLASS_NAMES: tuple[str, ...] = ("stationary", "walking", "running")

@@ -13,7 +13,15 @@ import numpy as np
 
 DTYPE_BYTES = {"int8": 1, "uint8": 1, "bool": 1, "int16": 2, "uint16": 2, "float16": 2, "bfloat16": 2,
                "int32": 4, "uint32": 4, "float32": 4, "int64": 8, "uint64": 8, "float64": 8,
-               "complex64": 8, "complex128": 16, "int4": 1}
+               "complex64": 8, "complex128": 16}
+
+
+def storage_bytes(dtype: str, num_elements: int) -> int | None:
+    """Bytes that num_elements of dtype occupy; int4 packs two per byte; None for an unknown type."""
+    if dtype == "int4":
+        return (num_elements + 1) // 2
+    item = DTYPE_BYTES.get(dtype)
+    return None if item is None else num_elements * item
 
 
 @dataclass(frozen=True)
@@ -52,7 +60,10 @@ class Tensor:
 
     @property
     def nbytes(self) -> int:
-        return self.num_elements * DTYPE_BYTES[self.dtype]
+        n = storage_bytes(self.dtype, self.num_elements)
+        if n is None:
+            raise KeyError(f"tensor {self.name!r} has type {self.dtype}, whose size is not modelled")
+        return n
 
 
 @dataclass(frozen=True)

@@ -26,12 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from edgekit.core.errors import UnsupportedModelError
-from edgekit.tflite.ir import DTYPE_BYTES, Graph, Operator, Tensor
-
-# ir.DTYPE_BYTES covers the types codegen handles; the reader also yields these (signal ops
-# in the audio preprocessor use uint32 tensors).
-_BYTES = {**DTYPE_BYTES, "uint16": 2, "uint32": 4, "uint64": 8, "bfloat16": 2, "complex64": 8,
-          "complex128": 16}
+from edgekit.tflite.ir import Graph, Operator, Tensor, storage_bytes
 
 _UNMODELLED = frozenset({
     "BIDIRECTIONAL_SEQUENCE_LSTM", "BIDIRECTIONAL_SEQUENCE_RNN", "CONV_3D_TRANSPOSE",
@@ -78,11 +73,12 @@ class ModelStats:
 
 
 def tensor_bytes(t: Tensor) -> int:
-    if t.dtype not in _BYTES:
+    n = storage_bytes(t.dtype, t.num_elements)
+    if n is None:
         raise UnsupportedModelError(f"tensor {t.index} ({t.name!r}) has type {t.dtype}, whose size "
                                     "edgekit does not model",
                                     "use numeric tensor types (int8/int16/int32/float32 ...)")
-    return t.num_elements * _BYTES[t.dtype]
+    return n
 
 
 def _elements(graph: Graph, index: int) -> int:

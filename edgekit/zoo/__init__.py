@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from edgekit.core.errors import InputFileError, UsageError
-from edgekit.datasets.assets import ASSETS_ENV, assets_dir
+from edgekit.core.assets import ASSETS_ENV, assets_dir
 from edgekit.datasets.har import DEFAULT_WINDOW_LEN as HAR_WINDOW_LEN
 
 _REFERENCE_DIR = ("models", "mlperf_tiny")

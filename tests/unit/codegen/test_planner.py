@@ -72,10 +72,21 @@ def test_inplace_not_taken_when_it_does_not_help_and_never_partial():
     plan = plan_arena(reqs, 2, alignment=1)
     # peak is op 1 (10 + 500) where no pair overlaps, so the in-place bound equals the plain one
     assert plan.inplace_lower_bound_bytes == plan.lower_bound_bytes == plan.arena_bytes == 510
-    if 1 not in plan.inplace_ids:
-        assert not _overlap(plan.offsets[0], 10, plan.offsets[1], 10)
-    else:
-        assert plan.offsets[0] == plan.offsets[1]
+    # in place gains nothing here, and in-place kernels may be slower: the planner must not take it
+    assert 1 not in plan.inplace_ids
+    assert not _overlap(plan.offsets[0], 10, plan.offsets[1], 10)
+
+
+def test_validate_rejects_a_partner_overlap_that_the_plan_does_not_declare():
+    import dataclasses
+
+    reqs = [R(0, 16, -1, 0), R(1, 16, 0, 1, inplace_of=0), R(2, 16, 0, 1)]
+    plan = plan_arena(reqs, 2, alignment=16)
+    assert 1 in plan.inplace_ids
+    validate_plan(reqs, plan)
+    undeclared = dataclasses.replace(plan, inplace_ids=frozenset())
+    with pytest.raises(PlanError):
+        validate_plan(reqs, undeclared)
 
 
 def test_scratch_and_zero_size_buffers():
@@ -127,7 +138,7 @@ _GOOD = ArenaPlan(offsets={0: 48, 1: 48, 2: 0}, arena_bytes=80, lower_bound_byte
     ({"arena_bytes": 100}, "not a multiple of 16"),
     ({"lower_bound_bytes": 10}, "do not match"),
     ({"live_bytes_per_op": (64, 64)}, "do not match"),
-    ({"inplace_ids": frozenset({2})}, "reported in place"),
+    ({"inplace_ids": frozenset({2})}, "reported in place|live together and overlap"),
     ({"inplace_lower_bound_bytes": 96}, "below its own lower bound"),
 ])
 def test_validate_plan_rejects_broken_plans(change, message):

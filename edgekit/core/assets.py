@@ -11,7 +11,7 @@ from pathlib import Path
 
 ASSETS_ENV = "EDGEKIT_ASSETS"
 
-# edgekit/datasets/assets.py -> parents[2] is the checkout, its parent holds shared/.
+# edgekit/core/assets.py -> parents[2] is the checkout; its parent holds shared/.
 _CHECKOUT_SIBLING = Path(__file__).resolve().parents[3] / "shared" / "assets"
 
 
