@@ -48,6 +48,9 @@ class SshdHandle:
                 f'python = "{python}"\n\n[energy]\nmeter = "none"\n')
 
     def stop(self) -> None:
+        """Stop it; a second call does nothing (once reaped, its pid may be another process's)."""
+        if self.proc.poll() is not None:
+            return
         stop_pid(self.proc.pid)
         try:
             self.proc.wait(timeout=5)

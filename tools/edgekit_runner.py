@@ -12,6 +12,8 @@ stdout: optional "progress K N" and "mark window-start|window-end" lines, then e
 line (the document). Exit code 0 on success; 2 on a usage or model error, 3 when no runtime is
 installed; the document then holds {"error": {...}}.
 Raw facts only (every latency in ns, counters and samples as read): statistics are computed on the host.
+Memory is this whole process's resident set (VmRSS before loading, VmHWM at the end): Python, numpy
+and the runtime as well as the model, so it is reported as rss_bytes_*, not as the model's RAM.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import threading
 import time
 from typing import NoReturn
 
-RUNNER_VERSION = "1"
+RUNNER_VERSION = "2"
 MAX_TIMED = 200_000  # bound on inferences when --min-seconds extends a session (JSON size)
 
 
@@ -250,7 +252,7 @@ def main(argv=None) -> int:
            "config": {"repeats": args.repeats, "min_seconds": args.min_seconds, "warmup": args.warmup, "threads": args.threads,
                       "xnnpack": args.xnnpack == "on", "seed": args.seed, "cpu": args.cpu},
            "latencies_ns": latencies, "window_start_ns": window0, "window_end_ns": window1, "load_ns": load_ns,
-           "ram_bytes_baseline": mem0["rss"], "ram_bytes_peak": mem1["hwm"],
+           "rss_bytes_baseline": mem0["rss"], "rss_bytes_peak": mem1["hwm"],
            "cpu": {"before": cpu_before, "after": cpu_state()},
            "temperature_c": {"before": temp_before, "after": temperature_c()},
            "energy": energy})

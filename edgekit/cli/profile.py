@@ -121,6 +121,10 @@ class _Progress:
             self.bar.update(self.tasks[key], completed=e.done)
 
 
+def _text(v: Any) -> str:
+    return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
+
+
 def _fmt(v: Any, scale: float = 1.0, digits: int = 3) -> str:
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return "-"
@@ -195,11 +199,11 @@ class ProfileCommand(Command):
 
         t = Table(title=f"{len(result.written)} measured, {len(result.skipped)} already in {store.root}")
         for col in ("model", "device", "run set", "p50 ms", "p90 ms", "p99 ms", "cv", "peak RSS MiB",
-                    "host ms/inf", "energy mJ"):
+                    "host ms/inf", "energy mJ", "energy source"):
             t.add_column(col)
         for r in rows.to_dict(orient="records"):
             t.add_row(r["model_name"], r["device_id"], str(r["run_set"]), _fmt(r.get("latency_ms_p50")),
                       _fmt(r.get("latency_ms_p90")), _fmt(r.get("latency_ms_p99")), _fmt(r.get("latency_cv"), 1, 4),
-                      _fmt(r.get("ram_bytes_peak"), 1 / 2**20, 1), _fmt(r.get("host_overhead_ms_per_inference")),
-                      _fmt(r.get("energy_mj")))
+                      _fmt(r.get("rss_bytes_peak"), 1 / 2**20, 1), _fmt(r.get("host_overhead_ms_per_inference")),
+                      _fmt(r.get("energy_mj")), _text(r.get("energy_source")))
         Console(width=150).print(t)

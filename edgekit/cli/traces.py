@@ -11,8 +11,9 @@ from edgekit.cli.base import Command, Group, print_json
 from edgekit.core.errors import UsageError
 from edgekit.core.trace import IDENTITY, TraceStore, default_store_dir
 
+# a figure is shown with its provenance: method for the latency, energy_source for the energy
 _LIST_COLUMNS = ("run_key", "model_name", "device_id", "emulated", "method", "run_set", "latency_ms_p50",
-                 "latency_cv", "energy_mj", "timestamp_utc")
+                 "latency_cv", "energy_mj", "energy_source", "timestamp_utc")
 
 
 def _store_arg(p: argparse.ArgumentParser) -> None:
@@ -52,9 +53,11 @@ class _List(Command):
             df = df[df["device_id"] == args.device]
         if args.model:
             df = df[df["model_name"] == args.model]
-        cols = [c for c in _LIST_COLUMNS if c in df.columns]
+        # energy is never listed without its source, even for a store written without one
+        cols = [c for c in _LIST_COLUMNS if c in df.columns or (c == "energy_source" and "energy_mj" in df.columns)]
+        df = df.reindex(columns=cols)
         if args.json:
-            print_json(_records(df[cols]))
+            print_json(_records(df))
             return 0
         from rich.console import Console
         from rich.table import Table
@@ -62,7 +65,7 @@ class _List(Command):
         t = Table(title=f"{len(df)} runs")
         for c in cols:
             t.add_column(c)
-        for r in _records(df[cols]):
+        for r in _records(df):
             t.add_row(*("-" if r[c] is None else f"{r[c]:.4g}" if isinstance(r[c], float) else str(r[c]) for c in cols))
         Console(width=180).print(t)
         return 0

@@ -3,10 +3,18 @@
 The format parsed is the tool's documented log output (tensorflow/lite/tools/benchmark/README.md):
 a statistics line per run phase (``count=50 first=.. curr=.. min=.. max=.. avg=.. std=..``, newer
 builds add ``p5=.. median=.. p95=..``), the summary ``Inference timings in us: Init: ..,
-First inference: .., Warmup (avg): .., Inference (avg): ..``, a memory line (its wording changed
-across releases) and, with --enable_op_profiling, tab-separated operator tables. Lines may carry a
-log prefix ("INFO: ", Android's "I tflite  : "). The tool prints no per-run times, so p90/p99 stay
-missing (never invented); p50 is its median when the build prints one.
+First inference: .., Warmup (avg): .., Inference (avg): ..``, memory lines and, with
+--enable_op_profiling, tab-separated operator tables printed by TensorFlow's StatsCalculator. Lines
+may carry a log prefix ("INFO: ", Android's "I tflite  : "). The tool prints no per-run times, so
+p90/p99 stay missing (never invented); p50 is its median when the build prints one, and std, min,
+max stay missing when the statistics line lacks them.
+
+Operator tables are read by their header names, not positions: older StatsCalculators print
+``[node type] [start] [first] [avg ms] [%] [cdf%] [mem KB] [times called] [Name]``, newer ones
+(tsl) drop ``[start]``. Memory: "Peak memory footprint (MB): init=.. overall=.." (older) and
+"Memory footprint delta from the start of the tool (MB): .." are growths of the process's peak RSS
+since the tool started, not a peak; only "Overall peak memory footprint (MB) via periodic
+monitoring: .." is the process's peak RSS itself.
 """
 
 from __future__ import annotations
@@ -22,14 +30,15 @@ _STATS = re.compile(r"(?:^|\s)count=(\d+)((?:\s+\w+=" + r"[-+]?[\d.]+(?:[eE][-+]
 _PAIR = re.compile(r"(\w+)=" + _NUM)
 _SUMMARY = re.compile(r"Inference timings in us: Init: " + _NUM + r", First inference: " + _NUM +
                       r", Warmup \(avg\): " + _NUM + r", Inference \(avg\): " + _NUM)
-_MEMORY = (
+_RSS_GROWTH = (
     re.compile(r"Peak memory footprint \(MB\): init=" + _NUM + r" overall=" + _NUM),
     re.compile(r"Memory footprint delta from the start of the tool \(MB\): init=" + _NUM + r" overall=" + _NUM),
-    re.compile(r"Overall peak memory footprint \(MB\) via periodic monitoring: " + _NUM),
 )
+_RSS_PEAK = re.compile(r"Overall peak memory footprint \(MB\) via periodic monitoring: " + _NUM)
 _REGULAR_OPS = "Operator-wise Profiling Info for Regular Benchmark Runs"
 _RUN_ORDER = "Run Order"
 _NAME_INDEX = re.compile(r":(\d+)$")
+_COL_TYPE, _COL_AVG_MS, _COL_NAME = "[node type]", "[avg ms]", "[name]"  # header cells, lower case
 # "INFO: " (Linux builds), "I tflite  : " (Android logcat style)
 _LOG_PREFIX = re.compile(r"^(?:(?:INFO|WARNING|ERROR|VERBOSE):[ ]?|[VDIWE] +[\w.-]+ *: )")
 _MIB = 1024 * 1024
@@ -47,25 +56,29 @@ class OpTiming:
 class BenchmarkModelResult:
     count: int
     avg_us: float
-    std_us: float
-    min_us: float
-    max_us: float
+    std_us: float | None             # None: the statistics line did not print it
+    min_us: float | None
+    max_us: float | None
     median_us: float | None
     init_us: float
     first_inference_us: float
     warmup_avg_us: float
-    peak_memory_mib: float | None
+    rss_peak_mib: float | None       # process peak RSS (periodic monitoring), when printed
+    rss_growth_mib: float | None     # growth of the peak RSS since the tool started (not a peak)
     ops: tuple[OpTiming, ...] = field(default_factory=tuple)
 
     def metrics(self) -> dict[str, Any]:
         """Trace metrics; what the tool does not print stays None (missing), never 0."""
+        def ms(us: float | None) -> float | None:
+            return None if us is None else us / 1e3
+
         return {
-            "latency_ms_p50": None if self.median_us is None else self.median_us / 1e3,
+            "latency_ms_p50": ms(self.median_us),
             "latency_ms_p90": None, "latency_ms_p99": None,
-            "latency_ms_mean": self.avg_us / 1e3, "latency_ms_std": self.std_us / 1e3,
-            "latency_ms_min": self.min_us / 1e3, "latency_ms_max": self.max_us / 1e3,
-            "latency_cv": self.std_us / self.avg_us if self.avg_us > 0 else None,
-            "ram_bytes_peak": None if self.peak_memory_mib is None else int(round(self.peak_memory_mib * _MIB)),
+            "latency_ms_mean": self.avg_us / 1e3, "latency_ms_std": ms(self.std_us),
+            "latency_ms_min": ms(self.min_us), "latency_ms_max": ms(self.max_us),
+            "latency_cv": self.std_us / self.avg_us if self.std_us is not None and self.avg_us > 0 else None,
+            "rss_bytes_peak": None if self.rss_peak_mib is None else int(round(self.rss_peak_mib * _MIB)),
             "model_load_ms": self.init_us / 1e3,
         }
 
@@ -79,6 +92,34 @@ def benchmark_argv(binary: str, graph: str, repeats: int, warmup: int, threads: 
             f"--enable_op_profiling={'true' if op_profiling else 'false'}"]
 
 
+def _cells(line: str) -> list[str]:
+    return [c.strip() for c in line.split("\t")]
+
+
+def _columns(header: str) -> dict[str, int]:
+    """Column positions by header name; the name column is last and may hold tabs."""
+    cols = {c.lower(): i for i, c in enumerate(_cells(header)) if c}
+    missing = [c for c in (_COL_TYPE, _COL_AVG_MS, _COL_NAME) if c not in cols]
+    if missing:
+        raise DeviceError(f"benchmark_model's operator table has no {', '.join(missing)} column: {header.strip()!r}",
+                          "profile without op profiling, or report this benchmark_model build's output")
+    return cols
+
+
+def _row(cells: list[str], cols: dict[str, int], fallback_index: int) -> OpTiming:
+    if len(cells) <= cols[_COL_NAME]:
+        raise DeviceError(f"benchmark_model's operator row has {len(cells)} cells, its header more: "
+                          f"{chr(9).join(cells).strip()!r}", "rerun; the output may have been cut")
+    name = "\t".join(cells[cols[_COL_NAME]:]).strip()
+    try:
+        avg_ms = float(cells[cols[_COL_AVG_MS]])
+    except ValueError:
+        raise DeviceError(f"benchmark_model's operator row has a non-numeric [avg ms] "
+                          f"{cells[cols[_COL_AVG_MS]]!r} for {name!r}", "rerun; the output may have been cut") from None
+    m = _NAME_INDEX.search(name)
+    return OpTiming(index=int(m.group(1)) if m else fallback_index, op=cells[cols[_COL_TYPE]], avg_ms=avg_ms, name=name)
+
+
 def _ops(lines: list[str]) -> tuple[OpTiming, ...]:
     """Rows of the Run Order table of the regular (not initialization) profiling section."""
     try:
@@ -87,22 +128,27 @@ def _ops(lines: list[str]) -> tuple[OpTiming, ...]:
         return ()
     rows: list[OpTiming] = []
     in_table = False
+    cols: dict[str, int] | None = None
     for line in lines[start + 1:]:
         if "=====" in line:
             if in_table:
                 break
             in_table = _RUN_ORDER in line
             continue
-        if not in_table or "[node type]" in line:
+        if not in_table:
             continue
-        cells = [c.strip() for c in line.split("\t") if c.strip()]
-        if len(cells) < 4:
+        if cols is None:
+            if "[node type]" in line.lower():
+                cols = _columns(line)
+            continue
+        if "\t" not in line:  # a blank (or foreign) line ends the table
             if rows:
                 break
             continue
-        name = cells[-1]
-        m = _NAME_INDEX.search(name)
-        rows.append(OpTiming(index=int(m.group(1)) if m else len(rows), op=cells[0], avg_ms=float(cells[3]), name=name))
+        rows.append(_row(_cells(line), cols, len(rows)))
+    if in_table and cols is None:
+        raise DeviceError("benchmark_model's Run Order table has no header line",
+                          "profile without op profiling, or report this benchmark_model build's output")
     return tuple(rows)
 
 
@@ -126,15 +172,18 @@ def parse_benchmark_model(text: str) -> BenchmarkModelResult:
     if stats is None or "avg" not in stats:
         raise DeviceError("benchmark_model printed no statistics line (count=.. avg=.. std=..)",
                           "use a benchmark_model build from TensorFlow 2.x")
-    memory = None
+    growth = peak = None
     for line in lines:
-        for pattern in _MEMORY:
+        for pattern in _RSS_GROWTH:
             m = pattern.search(line)
             if m:
-                memory = float(m.groups()[-1])
+                growth = float(m.group(2))
+        m = _RSS_PEAK.search(line)
+        if m:
+            peak = float(m.group(1))
     init_us, first_us, warm_us, _ = (float(x) for x in summary.groups())
     return BenchmarkModelResult(
-        count=int(stats["count"]), avg_us=stats["avg"], std_us=stats.get("std", 0.0),
-        min_us=stats.get("min", stats["avg"]), max_us=stats.get("max", stats["avg"]),
-        median_us=stats.get("median"), init_us=init_us, first_inference_us=first_us, warmup_avg_us=warm_us,
-        peak_memory_mib=memory, ops=_ops(lines))
+        count=int(stats["count"]), avg_us=stats["avg"], std_us=stats.get("std"),
+        min_us=stats.get("min"), max_us=stats.get("max"), median_us=stats.get("median"),
+        init_us=init_us, first_inference_us=first_us, warmup_avg_us=warm_us,
+        rss_peak_mib=peak, rss_growth_mib=growth, ops=_ops(lines))

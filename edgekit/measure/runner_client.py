@@ -59,7 +59,8 @@ def doc_metrics(doc: RunnerDoc, host_wall_s: float) -> dict[str, Any]:
     return {
         **latency_stats_ms(lat),
         "repeats": len(lat), "warmup": int(cfg["warmup"]), "threads": int(cfg["threads"]),
-        "ram_bytes_peak": raw.get("ram_bytes_peak"), "ram_bytes_baseline": raw.get("ram_bytes_baseline"),
+        # the runner's whole process (Python, numpy, runtime, model): not the model's RAM
+        "rss_bytes_peak": raw.get("rss_bytes_peak"), "ram_bytes_baseline": raw.get("rss_bytes_baseline"),
         "cpu_freq_hz": cpu.get("freq_hz"), "cpu_governor": cpu.get("governor"),
         "temperature_c": max(temps) if temps else None,
         "model_load_ms": raw["load_ns"] / 1e6 if raw.get("load_ns") is not None else None,

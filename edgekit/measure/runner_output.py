@@ -9,7 +9,7 @@ from typing import Any
 from edgekit.core.errors import DeviceError, ToolMissingError, UnsupportedModelError
 
 # The host accepts only documents from a runner of exactly this version.
-RUNNER_VERSION = "1"
+RUNNER_VERSION = "2"
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ def parse_runner_output(stdout: bytes, exit_code: int, stderr: bytes = b"") -> R
     if exit_code != 0:
         raise DeviceError(f"the runner exited with code {exit_code} but reported no error", "run it by hand on the device")
     if "latencies_ns" in raw:
-        for key in ("window_start_ns", "window_end_ns", "ram_bytes_peak", "config", "model"):
+        for key in ("window_start_ns", "window_end_ns", "rss_bytes_peak", "config", "model"):
             if key not in raw:
                 raise DeviceError(f"the runner's document lacks {key!r}", "redeploy tools/edgekit_runner.py")
     return RunnerDoc(raw)

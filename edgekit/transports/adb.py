@@ -5,11 +5,17 @@ Exit codes come from the shell protocol v2 (the device must list the shell_v2 fe
 sent to the device's shell as one string, built with shlex quoting. The adb server the client
 talks to is chosen the usual way (ANDROID_ADB_SERVER_PORT / ADB_SERVER_SOCKET in the environment).
 A serial of the form host:port is an adb-over-TCP device: open() connects it, close() disconnects.
+
+A command runs under the device's `timeout -s KILL` (toybox has it since Android 6), a little longer
+than the host waits: killing the local adb client on a timeout only closes the stream, and adbd
+need not kill what runs behind it.
 """
 
 from __future__ import annotations
 
+import math
 import os
+import re
 import selectors
 import shlex
 import shutil
@@ -24,6 +30,11 @@ from edgekit.core.errors import DeviceError, InputFileError, ToolMissingError
 from edgekit.core.transport import Capability, RunResult, Transport
 
 _ADMIN_TIMEOUT_S = 30.0
+
+
+def device_deadline_argv(args: list[str], timeout_s: float) -> list[str]:
+    """argv wrapped in the device's `timeout`: whole seconds, at least one after the host gives up."""
+    return ["timeout", "-s", "KILL", str(math.ceil(timeout_s) + 1), *args]
 
 
 def _is_tcp_serial(serial: str) -> bool:
@@ -63,6 +74,10 @@ class AdbTransport(Transport):
             r = self._admin(["connect", self.serial], device=False)
             out = (r.stdout + r.stderr).decode(errors="replace").strip()
             if "connected to" not in out or "failed" in out or "unable" in out:
+                self._admin(["disconnect", self.serial], device=False)  # leave no "unauthorized" entry behind
+                if "authenticate" in out:
+                    raise DeviceError(f"adb device {self.serial} refused this computer's adb key",
+                                      "accept the key on the device (or add ~/.android/adbkey.pub to its adb_keys)")
                 raise DeviceError(f"adb connect {self.serial} failed: {out.splitlines()[-1] if out else r.returncode}",
                                   "check that the device listens for adb over TCP at that address")
             self._connected_tcp = True
@@ -126,7 +141,8 @@ class AdbTransport(Transport):
             on_stdout: Callable[[bytes], None] | None = None) -> RunResult:
         self._check_open()
         args = [str(a) for a in argv]
-        proc = subprocess.Popen([*self._base(), "shell", shlex.join(args)], stdin=subprocess.PIPE,
+        command = shlex.join(device_deadline_argv(args, timeout_s))
+        proc = subprocess.Popen([*self._base(), "shell", command], stdin=subprocess.PIPE,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
         def feed() -> None:
@@ -148,7 +164,7 @@ class AdbTransport(Transport):
             while sel.get_map():
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    proc.kill()
+                    proc.kill()  # closes the stream; the device's `timeout` ends the command
                     raise DeviceError(f"{args[0]} did not finish within {timeout_s:g} s on {self.where}",
                                       "raise the timeout or lower --repeats")
                 for key, _ in sel.select(timeout=min(remaining, 0.5)):
@@ -171,4 +187,7 @@ class AdbTransport(Transport):
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
+        if code == 127 and re.search(rb"\btimeout: (?:command )?not found", bytes(err)):
+            raise ToolMissingError(f"adb device {self.where} has no `timeout` command, which bounds every command edgekit runs",
+                                   "use Android 6 or later (toybox), or put a busybox with timeout on PATH")
         return RunResult(exit_code=code, stdout=bytes(out), stderr=bytes(err))

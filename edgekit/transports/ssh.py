@@ -4,11 +4,19 @@ Security defaults: the host key must already be in the profile's known_hosts (Re
 trust-on-first-use only when asked, and then the new key is appended to that file. Every remote
 argument is quoted with shlex (the remote login shell, a POSIX sh, parses one command line), so a path with
 spaces or shell metacharacters reaches the program as one argument and never runs anything.
+
+A profile may name the user "$USER": the user running edgekit (for a loopback sshd, which serves
+only that user). A command runs under the device's `timeout -s KILL`, a little longer than the
+host waits: closing a channel without a pty signals nothing, so without it a timed-out command
+would keep running on the device.
 """
 
 from __future__ import annotations
 
+import math
 import os
+import pwd
+import re
 import select
 import shlex
 import socket
@@ -20,11 +28,25 @@ from typing import Any, Callable, Iterable, Mapping
 
 import paramiko
 
-from edgekit.core.errors import DeviceError, InputFileError
+from edgekit.core.errors import DeviceError, InputFileError, ToolMissingError
 from edgekit.core.transport import Capability, RunResult, Transport
 
 _CHUNK_BYTES = 65536
 _POLL_S = 0.05
+_DRAIN_TIMEOUT_S = 5.0
+CURRENT_USER = "$USER"   # profile value meaning "whoever runs edgekit"
+
+
+def device_deadline_argv(args: list[str], timeout_s: float) -> list[str]:
+    """argv wrapped in the device's `timeout` (coreutils, busybox, Android toybox), which kills the
+    command (and, with GNU timeout, its process group) once the host has surely given up: whole
+    seconds (busybox takes no fractions), at least one second after the host's own deadline."""
+    return ["timeout", "-s", "KILL", str(math.ceil(timeout_s) + 1), *args]
+
+
+def missing_timeout(code: int, stderr: bytes) -> bool:
+    """The device's shell could not find `timeout` (sh: "timeout: not found", bash: "command not found")."""
+    return code == 127 and re.search(rb"\btimeout: (?:command )?not found", stderr) is not None
 
 
 @dataclass(frozen=True)
@@ -40,7 +62,10 @@ class SshOptions:
 
     @staticmethod
     def from_profile(transport: Mapping[str, Any], trust_on_first_use: bool = False) -> "SshOptions":
-        return SshOptions(host=transport["host"], user=transport["user"], port=int(transport.get("port", 22)),
+        user = transport["user"]
+        if user == CURRENT_USER:
+            user = pwd.getpwuid(os.getuid()).pw_name  # the uid's name, as sshd sees it (not $USER)
+        return SshOptions(host=transport["host"], user=user, port=int(transport.get("port", 22)),
                           key_file=transport.get("key_file", ""),
                           known_hosts=transport.get("known_hosts", "~/.ssh/known_hosts"),
                           trust_on_first_use=trust_on_first_use)
@@ -202,7 +227,7 @@ class SshTransport(Transport):
     def run(self, argv: Iterable[str], timeout_s: float, stdin: bytes = b"",
             on_stdout: Callable[[bytes], None] | None = None) -> RunResult:
         args = [str(a) for a in argv]
-        command = shlex.join(args)
+        command = shlex.join(device_deadline_argv(args, timeout_s))
         transport = self._transport()
         deadline = time.monotonic() + timeout_s
         try:
@@ -213,17 +238,7 @@ class SshTransport(Transport):
             chan.shutdown_write()
             out, err = bytearray(), bytearray()
             while True:
-                progressed = False
-                if chan.recv_ready():
-                    data = chan.recv(_CHUNK_BYTES)
-                    out += data
-                    if data and on_stdout is not None:
-                        on_stdout(data)
-                    progressed = True
-                if chan.recv_stderr_ready():
-                    err += chan.recv_stderr(_CHUNK_BYTES)
-                    progressed = True
-                if progressed:
+                if self._read_ready(chan, out, err, on_stdout):
                     continue
                 if chan.exit_status_ready() and (chan.eof_received or chan.closed):
                     break
@@ -231,13 +246,16 @@ class SshTransport(Transport):
                     raise DeviceError(f"SSH connection to {self.options.where} was lost while running {args[0]}",
                                       "check the device and rerun; finished measurements are kept")
                 if time.monotonic() > deadline:
-                    chan.close()
+                    chan.close()  # the device's `timeout` kills the command shortly
                     raise DeviceError(f"{args[0]} did not finish within {timeout_s:g} s on {self.options.where}",
                                       "raise the timeout or lower --repeats")
                 if chan.eof_received:  # select would return at once from now on: wait for the status
                     chan.status_event.wait(_POLL_S)
                 else:
                     select.select([chan], [], [], _POLL_S)
+            # the last output, the EOF and the exit status may all have arrived after the ready
+            # checks above: the EOF closed both buffers, so recv() returns b"" once they are empty
+            self._drain(chan, out, err, on_stdout)
             code = chan.recv_exit_status()
             chan.close()
             if code == -1 and not transport.is_active():  # paramiko's "no status": the link died
@@ -248,4 +266,31 @@ class SshTransport(Transport):
         except (OSError, EOFError, paramiko.SSHException) as e:
             raise DeviceError(f"running {args[0]} over SSH on {self.options.where} failed "
                               f"({type(e).__name__}: {e})", "check the connection and rerun") from None
+        if missing_timeout(code, bytes(err)):
+            raise ToolMissingError(f"{self.options.where} has no `timeout` command, which bounds every command edgekit runs",
+                                   "install coreutils (or busybox) on the device")
         return RunResult(exit_code=code, stdout=bytes(out), stderr=bytes(err))
+
+    @staticmethod
+    def _read_ready(chan: Any, out: bytearray, err: bytearray, on_stdout: Callable[[bytes], None] | None) -> bool:
+        progressed = False
+        if chan.recv_ready():
+            data = chan.recv(_CHUNK_BYTES)
+            out += data
+            if data and on_stdout is not None:
+                on_stdout(data)
+            progressed = True
+        if chan.recv_stderr_ready():
+            err += chan.recv_stderr(_CHUNK_BYTES)
+            progressed = True
+        return progressed
+
+    @staticmethod
+    def _drain(chan: Any, out: bytearray, err: bytearray, on_stdout: Callable[[bytes], None] | None) -> None:
+        chan.settimeout(_DRAIN_TIMEOUT_S)  # never block for long should a buffer still be open
+        while data := chan.recv(_CHUNK_BYTES):
+            out += data
+            if on_stdout is not None:
+                on_stdout(data)
+        while data := chan.recv_stderr(_CHUNK_BYTES):
+            err += data

@@ -4,18 +4,23 @@ One TCP connection from the host's adb server carries many streams. The host OPE
 naming a service ("shell,v2,raw:ls", "sync:" ...); we answer OKAY with our local id. Each WRTE
 must be acknowledged with OKAY before the sender may write again on that stream, in both
 directions. Either side ends a stream with CLSE.
+
+The handshake authenticates the host (auth.py): until it has signed a token with an allowed key,
+the connection serves nothing, and any other message ends it.
 """
 
 from __future__ import annotations
 
 import itertools
 import logging
+import os
 import queue
 import socket
 import threading
 from pathlib import Path
 from typing import Callable
 
+from auth import AUTH_RSAPUBLICKEY, AUTH_SIGNATURE, AUTH_TOKEN, AdbPublicKey, Authenticator
 from message import A_AUTH, A_CLSE, A_CNXN, A_OKAY, A_OPEN, A_VERSION, A_WRTE, MAX_PAYLOAD, Message, read_message
 
 log = logging.getLogger("adb_peer")
@@ -27,6 +32,10 @@ class StreamClosed(Exception):
     pass
 
 
+class Refused(ConnectionError):
+    """The host failed authentication: the connection is dropped."""
+
+
 class Stream:
     def __init__(self, conn: "Connection", local_id: int, remote_id: int) -> None:
         self.conn, self.local_id, self.remote_id = conn, local_id, remote_id
@@ -36,6 +45,8 @@ class Stream:
         self._write_lock = threading.Lock()
         self.closed = False
         self._sent_close = False
+        self._on_close: list[Callable[[], None]] = []
+        self._close_lock = threading.Lock()
 
     # host -> device
     def _deliver(self, data: bytes) -> None:
@@ -77,11 +88,25 @@ class Stream:
             self._sent_close = True
         self.conn.send(Message(A_CLSE, self.local_id, self.remote_id))
 
+    def on_close(self, callback: Callable[[], None]) -> None:
+        """Call `callback` once the stream is closed (by the host, by a lost connection or by us);
+        at once when it already is."""
+        with self._close_lock:
+            if not self.closed:
+                self._on_close.append(callback)
+                return
+        callback()
+
     def _remote_closed(self) -> None:
-        if not self.closed:
+        with self._close_lock:
+            if self.closed:
+                return
             self.closed = True
-            self._inbox.put(None)
-            self._may_send.set()
+            callbacks, self._on_close = self._on_close, []
+        self._inbox.put(None)
+        self._may_send.set()
+        for callback in callbacks:
+            callback()
 
 
 Service = Callable[[Stream, str], None]
@@ -92,8 +117,11 @@ class Connection:
 
     _ids = itertools.count(1)
 
-    def __init__(self, sock: socket.socket, sandbox: Path, services: dict[str, Service]) -> None:
+    def __init__(self, sock: socket.socket, sandbox: Path, services: dict[str, Service],
+                 allowed_keys: tuple[AdbPublicKey, ...]) -> None:
         self.sock, self.sandbox, self.services = sock, sandbox, services
+        self.auth = Authenticator(allowed_keys, os.urandom)
+        self.authorized = False
         self.max_payload = MAX_PAYLOAD
         self._send_lock = threading.Lock()
         self._streams: dict[int, Stream] = {}
@@ -110,6 +138,8 @@ class Connection:
         try:
             while True:
                 self._handle(read_message(self.sock))
+        except Refused as e:
+            log.warning("connection refused: %s", e)
         except (ConnectionError, OSError) as e:
             log.info("connection ended: %s", e)
         finally:
@@ -120,9 +150,14 @@ class Connection:
     def _handle(self, msg: Message) -> None:
         if msg.command == A_CNXN:
             self.max_payload = min(MAX_PAYLOAD, msg.arg1 or MAX_PAYLOAD)
-            self.send(Message(A_CNXN, A_VERSION, self.max_payload, self.banner()))
+            if self.authorized:
+                self.send(Message(A_CNXN, A_VERSION, self.max_payload, self.banner()))
+            else:
+                self.send(Message(A_AUTH, AUTH_TOKEN, 0, self.auth.new_token()))
         elif msg.command == A_AUTH:
-            log.warning("host sent AUTH although we never asked; ignoring")
+            self._authenticate(msg)
+        elif not self.authorized:
+            raise Refused(f"host sent {msg.name} before authenticating")
         elif msg.command == A_OPEN:
             self._open(msg.arg0, msg.data.rstrip(b"\0").decode("utf-8", errors="replace"))
         elif msg.command == A_OKAY:
@@ -144,6 +179,30 @@ class Connection:
                 s.close_reply()
         else:
             log.warning("ignoring unknown message %s", msg.name)
+
+    def _authenticate(self, msg: Message) -> None:
+        if self.authorized:
+            return
+        if msg.arg0 == AUTH_SIGNATURE:
+            if self.auth.signature_ok(msg.data):
+                self._accept("a signed token")
+            elif self.auth.attempts >= self.auth.MAX_SIGNATURES:
+                raise Refused(f"{self.auth.attempts} signatures by keys that are not allowed")
+            else:  # the host tries its next key on a fresh token
+                self.send(Message(A_AUTH, AUTH_TOKEN, 0, self.auth.new_token()))
+        elif msg.arg0 == AUTH_RSAPUBLICKEY:
+            if self.auth.public_key_allowed(msg.data):
+                self._accept("an allowed public key")
+            else:  # stay connected and unauthorized, like a phone whose user said no (a closed
+                # connection would only make the host's adb server reconnect a few times a second)
+                log.warning("host offered a public key that is not in the allowed list: refused")
+        else:
+            raise Refused(f"unexpected AUTH type {msg.arg0} from the host")
+
+    def _accept(self, how: str) -> None:
+        log.info("host authenticated by %s", how)
+        self.authorized = True
+        self.send(Message(A_CNXN, A_VERSION, self.max_payload, self.banner()))
 
     def _open(self, remote_id: int, service: str) -> None:
         log.info("OPEN %r", service)

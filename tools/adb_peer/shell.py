@@ -4,11 +4,16 @@ Shell protocol v2 (what `adb shell` uses when the device lists the shell_v2 feat
 directions as packets: id (1 byte) + length (uint32 LE) + data. Ids: 0 stdin, 1 stdout, 2 stderr,
 3 exit (1 byte: the exit code), 4 close stdin, 5 window size change. Without v2, the stream is
 the raw output (stdout and stderr merged) and the exit code is lost — as on old devices.
+
+The command runs in its own process group; when the stream closes before it has finished (the
+host's client was killed, the connection dropped) the whole group is killed, so nothing the host
+gave up on keeps running.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import struct
 import subprocess
 import sys
@@ -83,6 +88,15 @@ def _device_env() -> dict[str, str]:
     return env
 
 
+def _kill_group_if_running(proc: subprocess.Popen) -> None:
+    # not yet reaped, so its pid (the group id) cannot have been reused
+    if proc.poll() is None:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
 def make_shell_service(sandbox: Path):
     def serve(stream: Stream, service: str) -> None:
         command, v2 = parse_service(service)
@@ -91,7 +105,9 @@ def make_shell_service(sandbox: Path):
         if not command:
             return  # interactive shells are not offered
         proc = subprocess.Popen(["/bin/sh", "-c", command], cwd=sandbox, env=_device_env(), stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE if v2 else subprocess.STDOUT)
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE if v2 else subprocess.STDOUT,
+                                start_new_session=True)
+        stream.on_close(lambda: _kill_group_if_running(proc))
         lock = threading.Lock()
         threading.Thread(target=_feed_stdin, args=(stream, proc, v2), daemon=True).start()
         pumps = [threading.Thread(target=_pump, args=(proc.stdout, stream, ID_STDOUT if v2 else None, lock))]

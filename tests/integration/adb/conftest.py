@@ -1,8 +1,9 @@
 """The ADB test peer (tools/adb_peer) plus a private adb server, for the ADB tests.
 
 The adb client always talks to an adb server process; these tests start theirs on a free port
-(ANDROID_ADB_SERVER_PORT) with its own HOME (where it keeps its key), never the shared 5037 one,
-and kill it afterwards.
+(ANDROID_ADB_SERVER_PORT) with its own HOME (where it makes a key of its own, which the peer
+refuses) and a test key pair in ADB_VENDOR_KEYS (the one the peer lets in), never the shared 5037
+server, and kill it afterwards. Peers listen on free ports: pytest-xdist workers share nothing.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ class AdbPeer:
     port: int
     sandbox: Path
     server_port: int
+    log: Path
 
     @property
     def serial(self) -> str:
@@ -54,6 +56,12 @@ class AdbPeer:
                 f'[transport]\nkind = "adb"\nserial = "{self.serial}"\nworkdir = "{workdir}"\n'
                 f'python = "{sys.executable}"\n\n[energy]\nmeter = "none"\n')
 
+    def stop(self) -> str:
+        """Kill the peer (only it: its commands were killed with their streams); its log."""
+        self.proc.kill()
+        self.proc.wait(timeout=10)
+        return self.log.read_text(errors="replace")
+
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -61,38 +69,71 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def keygen(path: Path) -> Path:
+    """An adb RSA key pair made by the adb client itself: path (private) and path.pub (ADB format)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["adb", "keygen", str(path)], check=True, capture_output=True, timeout=30)
+    return path
+
+
+def start_peer(root: Path, name: str, allowed_pub: Path, server_port: int) -> AdbPeer:
+    """tools/adb_peer on a free 127.0.0.1 port, letting in only the keys in allowed_pub. Its stderr
+    goes to a file (read after it is killed), never to a pipe nobody drains."""
+    sandbox, port_file, log = root / f"{name}-sandbox", root / f"{name}.port", root / f"{name}.log"
+    with open(log, "wb") as logf:
+        proc = subprocess.Popen([sys.executable, str(REPO / "tools" / "adb_peer"), "--sandbox", str(sandbox),
+                                 "--adb-keys", str(allowed_pub), "--port-file", str(port_file), "--verbose"],
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=logf)
+    peer = AdbPeer(proc, 0, sandbox.resolve(), server_port, log)
+    deadline = time.monotonic() + 10
+    while not port_file.exists():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"adb peer did not start: {peer.stop()}")
+        time.sleep(0.02)
+    peer.port = int(port_file.read_text())
+    return peer
+
+
+_ENV = ("ANDROID_ADB_SERVER_PORT", "HOME", "ADB_SERVER_SOCKET", "ADB_VENDOR_KEYS", "ANDROID_SDK_HOME",
+        "ANDROID_USER_HOME")
+
+
 @pytest.fixture(scope="module")
-def adb_peer(tmp_path_factory):
-    """Module-scoped: the environment is changed only while this module's tests run."""
+def adb_env(tmp_path_factory):
+    """A private adb server (free port, own HOME) holding a test key pair in ADB_VENDOR_KEYS; the
+    environment is changed only while this module's tests run. Yields (root, key)."""
     if shutil.which("adb") is None:
         pytest.skip("the adb client is not installed (apt-get install adb)")
     root = tmp_path_factory.mktemp("adb")
-    sandbox, home = root / "sandbox", root / "home"
+    home = root / "home"
     home.mkdir()
+    key = keygen(root / "keys" / "adbkey")
     server_port = _free_port()
-    saved = {k: os.environ.get(k) for k in ("ANDROID_ADB_SERVER_PORT", "HOME", "ADB_SERVER_SOCKET")}
-    os.environ["ANDROID_ADB_SERVER_PORT"] = str(server_port)
-    os.environ["HOME"] = str(home)
-    os.environ.pop("ADB_SERVER_SOCKET", None)
-    port_file = root / "port"
-    proc = subprocess.Popen([sys.executable, str(REPO / "tools" / "adb_peer"), "--sandbox", str(sandbox),
-                             "--port-file", str(port_file)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    saved = {k: os.environ.get(k) for k in _ENV}
+    for k in _ENV:
+        os.environ.pop(k, None)
+    os.environ.update(ANDROID_ADB_SERVER_PORT=str(server_port), HOME=str(home), ADB_VENDOR_KEYS=str(key))
     try:
-        deadline = time.monotonic() + 10
-        while not port_file.exists():
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"adb peer did not start: {proc.stderr.read().decode(errors='replace')}")
-            time.sleep(0.02)
-        yield AdbPeer(proc, int(port_file.read_text()), sandbox.resolve(), server_port)
+        subprocess.run(["adb", "start-server"], check=True, capture_output=True, timeout=30)
+        yield root, key, server_port
     finally:
-        proc.kill()
-        proc.wait()
         subprocess.run(["adb", "-P", str(server_port), "kill-server"], capture_output=True, timeout=30)
         for k, v in saved.items():
             if v is None:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+
+
+@pytest.fixture(scope="module")
+def adb_peer(adb_env):
+    """The peer, letting in the test key the adb server holds."""
+    root, key, server_port = adb_env
+    peer = start_peer(root, "peer", Path(f"{key}.pub"), server_port)
+    try:
+        yield peer
+    finally:
+        peer.stop()
 
 
 @pytest.fixture
@@ -111,3 +152,23 @@ def mlperf_models():
     if missing:
         pytest.skip(f"MLPerf Tiny models {', '.join(missing)} not found under {assets}")
     return paths
+
+
+@pytest.fixture
+def adb_keygen():
+    return keygen
+
+
+@pytest.fixture
+def extra_peer(adb_env, tmp_path):
+    """Start another peer letting in only the given public key file; it is killed after the test."""
+    started: list[AdbPeer] = []
+
+    def start(name: str, allowed_pub: Path) -> AdbPeer:
+        started.append(start_peer(tmp_path, name, allowed_pub, adb_env[2]))
+        return started[-1]
+
+    yield start
+    for peer in started:
+        if peer.proc.poll() is None:
+            peer.stop()

@@ -1,11 +1,25 @@
-"""The ADB test peer proved with the real `adb` client: connect, push, pull, shell exit codes."""
+"""The ADB test peer proved with the real `adb` client: connect, push, pull, shell exit codes; its
+authentication (at the protocol level and with the real client) and the killing of abandoned commands."""
 
 from __future__ import annotations
 
 import os
+import socket
+import struct
 import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
 
+import psutil
 import pytest
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
+
+from edgekit.core.errors import DeviceError
+from edgekit.transports.adb import AdbTransport
 
 pytestmark = pytest.mark.integration
 
@@ -54,3 +68,122 @@ def test_sync_is_confined_to_the_sandbox(connected, tmp_path):
     assert r.returncode != 0 and not (connected.sandbox.parent / "escape.bin").exists()
     r = connected.adb("pull", "/etc/hostname", str(tmp_path / "h"))
     assert r.returncode != 0 and not (tmp_path / "h").exists()
+
+
+# -- authentication ------------------------------------------------------------------------------
+_HEADER = struct.Struct("<6I")
+CNXN, AUTH, OPEN = (struct.unpack("<I", n)[0] for n in (b"CNXN", b"AUTH", b"OPEN"))
+TOKEN, SIGNATURE, RSAPUBLICKEY = 1, 2, 3
+
+
+def _send(sock: socket.socket, command: int, arg0: int, arg1: int, data: bytes = b"") -> None:
+    sock.sendall(_HEADER.pack(command, arg0, arg1, len(data), sum(data) & 0xFFFFFFFF, command ^ 0xFFFFFFFF) + data)
+
+
+def _recv(sock: socket.socket) -> tuple[int, int, bytes]:
+    """(command, arg0, payload) of the next message; ConnectionError when the peer hung up."""
+    def exact(n: int) -> bytes:
+        buf = b""
+        while len(buf) < n:
+            chunk = sock.recv(n - len(buf))
+            if not chunk:
+                raise ConnectionError("closed")
+            buf += chunk
+        return buf
+
+    command, arg0, _arg1, length, _check, magic = _HEADER.unpack(exact(_HEADER.size))
+    assert magic == command ^ 0xFFFFFFFF
+    return command, arg0, exact(length) if length else b""
+
+
+def _sign(private_key_file, token: bytes) -> bytes:
+    """What the adb host does: RSA PKCS#1 v1.5 over the token taken as a SHA-1 digest."""
+    key = serialization.load_pem_private_key(private_key_file.read_bytes(), password=None)
+    return key.sign(token, padding.PKCS1v15(), Prehashed(hashes.SHA1()))
+
+
+def _hello(peer) -> tuple[socket.socket, bytes]:
+    sock = socket.create_connection(("127.0.0.1", peer.port), timeout=10)
+    _send(sock, CNXN, 0x01000001, 256 * 1024, b"host::\0")
+    command, arg0, token = _recv(sock)
+    assert (command, arg0, len(token)) == (AUTH, TOKEN, 20)
+    return sock, token
+
+
+def test_only_a_host_holding_an_allowed_key_gets_in(adb_peer, adb_env, adb_keygen, tmp_path):
+    root, key, _ = adb_env
+    stranger = adb_keygen(tmp_path / "stranger")
+    sock, token = _hello(adb_peer)
+    with sock:
+        _send(sock, AUTH, SIGNATURE, 0, _sign(stranger, token))   # a key not in --adb-keys
+        command, arg0, token2 = _recv(sock)
+        assert (command, arg0) == (AUTH, TOKEN) and token2 != token  # try your next key, on a new token
+        _send(sock, AUTH, SIGNATURE, 0, _sign(key, token))          # the right key, but the spent token
+        command, arg0, token3 = _recv(sock)
+        assert (command, arg0) == (AUTH, TOKEN)
+        _send(sock, AUTH, SIGNATURE, 0, _sign(key, token3))
+        command, _, banner = _recv(sock)
+        assert command == CNXN and banner.startswith(b"device::") and b"features=shell_v2" in banner
+
+    sock, _ = _hello(adb_peer)  # a public key is accepted only when it is already allowed
+    with sock:
+        _send(sock, AUTH, RSAPUBLICKEY, 0, Path(f"{stranger}.pub").read_bytes() + b"\0")
+        sock.settimeout(0.5)
+        with pytest.raises(socket.timeout):
+            _recv(sock)  # left unauthorized: nothing comes back
+        _send(sock, OPEN, 1, 0, b"shell:touch PWNED\0")  # and it may not open anything
+        sock.settimeout(10)
+        with pytest.raises(ConnectionError):
+            _recv(sock)
+    assert not (adb_peer.sandbox / "PWNED").exists()
+
+    sock, _ = _hello(adb_peer)
+    with sock:
+        _send(sock, AUTH, RSAPUBLICKEY, 0, Path(f"{key}.pub").read_bytes() + b"\0")
+        assert _recv(sock)[0] == CNXN
+
+
+def test_the_real_client_with_a_key_the_device_does_not_allow(adb_keygen, extra_peer, tmp_path):
+    peer = extra_peer("strict", Path(f"{adb_keygen(tmp_path / 'only-this')}.pub"))
+    with pytest.raises(DeviceError, match="refused this computer's adb key"):
+        AdbTransport(peer.serial).open()
+    devices = subprocess.run(["adb", "devices"], capture_output=True, timeout=30).stdout.decode()
+    assert peer.serial not in devices  # the refused connection is not left behind
+    assert "not in the allowed list" in peer.stop()
+
+
+# -- a command the host gave up on ---------------------------------------------------------------
+def _running(marker: str) -> list[psutil.Process]:
+    found = []
+    for p in psutil.process_iter(["cmdline"]):
+        if marker in (p.info["cmdline"] or []):
+            found.append(p)
+    return found
+
+
+def _wait_gone(marker: str, within_s: float) -> float:
+    t0 = time.monotonic()
+    while _running(marker):
+        if time.monotonic() - t0 > within_s:
+            for p in _running(marker):  # do not leak it into later tests
+                p.kill()
+            pytest.fail(f"the command marked {marker} still runs {within_s} s after its client was killed")
+        time.sleep(0.05)
+    return time.monotonic() - t0
+
+
+def test_killing_the_client_kills_the_command_and_its_children(connected):
+    marker = f"edgekit-test-{uuid.uuid4().hex}"
+    # a shell whose child sleeps: the whole process group must go, not just the shell
+    client = subprocess.Popen(["adb", "-s", connected.serial, "shell",
+                               f"{sys.executable} -c 'import time; time.sleep(60)' {marker} & wait"],
+                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 20
+        while not _running(marker):
+            assert time.monotonic() < deadline, "the command never started"
+            time.sleep(0.05)
+    finally:
+        client.kill()
+        client.wait()
+    assert _wait_gone(marker, within_s=5) < 5

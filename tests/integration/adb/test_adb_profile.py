@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import sys
+import time
+import uuid
 from pathlib import Path, PurePosixPath
 
+import psutil
 import pytest
 
 from edgekit.cli.main import main
@@ -81,3 +85,22 @@ def test_a_user_supplied_benchmark_model_binary(adb_peer, mlperf_models, tmp_pat
     layers = TraceStore(traces).layers()
     assert list(layers["op"]) == ["CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "FULLY_CONNECTED"]
     assert list(layers["layer_index"]) == [0, 1, 10, 11]
+
+
+def test_a_timed_out_command_leaves_no_process_behind(adb_peer):
+    marker = f"edgekit-test-{uuid.uuid4().hex}"
+
+    def running() -> list[psutil.Process]:
+        return [p for p in psutil.process_iter(["cmdline"]) if marker in (p.info["cmdline"] or [])]
+
+    with AdbTransport(adb_peer.serial) as t:
+        with pytest.raises(DeviceError, match="did not finish within 0.5 s"):
+            t.run([sys.executable, "-c", "import time; time.sleep(60)", marker], timeout_s=0.5)
+        deadline = time.monotonic() + 10
+        while running() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        left = running()
+        for p in left:
+            p.kill()
+        assert left == []
+        assert t.run(["true"], timeout_s=30).exit_code == 0  # the device is still usable

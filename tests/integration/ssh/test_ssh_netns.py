@@ -1,13 +1,19 @@
 """A device with its own network address: sshd inside a network namespace the test creates, reached
-over a veth pair (skipped with the reason when this machine does not allow namespaces)."""
+over a veth pair (skipped with the reason when this machine does not allow namespaces). Names and
+addresses are unique per run (creator pid + random), so pytest-xdist workers never collide and a
+killed run's leftovers are removed rather than turning the test into a skip."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import secrets
+import shutil
 import subprocess
 import sys
 
+import psutil
 import pytest
 
 from edgekit.cli.main import main
@@ -15,21 +21,49 @@ from edgekit.cli.main import main
 pytestmark = pytest.mark.integration
 
 
+_PREFIX = "edgekit-t"  # namespaces this test makes: edgekit-t<creator pid>-<random>
+
+
 def _ip(*args: str) -> None:
-    subprocess.run(["ip", *args], check=True, capture_output=True)
+    subprocess.run(["ip", *args], check=True, capture_output=True, timeout=30)
+
+
+def _remove_stale_namespaces() -> None:
+    """Delete the namespaces of test runs that were killed before cleaning up (their creator is
+    gone); a live pytest-xdist worker's namespaces are left alone. The veth pair goes with it."""
+    r = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, timeout=30)
+    for line in r.stdout.splitlines():
+        name = line.split()[0] if line.strip() else ""
+        m = re.fullmatch(re.escape(_PREFIX) + r"(\d+)-[0-9a-f]+", name)
+        if m and not psutil.pid_exists(int(m.group(1))):
+            subprocess.run(["ip", "netns", "del", name], capture_output=True, timeout=30)
+
+
+def _free_subnet() -> int:
+    """A random /30 in 10.213.0.0/16 that no interface here uses (two xdist workers never share one)."""
+    used = subprocess.run(["ip", "-o", "-4", "addr"], capture_output=True, text=True, timeout=30).stdout
+    for _ in range(100):
+        n = secrets.randbelow(16384)
+        if f"10.213.{n // 64}.{(n % 64) * 4 + 1}/" not in used:
+            return n
+    pytest.fail("no free /30 in 10.213.0.0/16")
 
 
 @pytest.fixture
 def netns_device(tmp_path):
     if os.geteuid() != 0:
         pytest.skip("network namespaces need root")
-    n = os.getpid() % 200 + 20
-    ns, host_if, dev_if = f"edgekit-t{n}", f"ekh{n}", f"ekd{n}"
-    host_ip, dev_ip = f"10.213.{n}.1", f"10.213.{n}.2"
+    if shutil.which("ip") is None:
+        pytest.skip("iproute2 (`ip`) is not installed")
+    _remove_stale_namespaces()
+    tag = f"{os.getpid()}-{secrets.token_hex(2)}"
+    ns, host_if, dev_if = f"{_PREFIX}{tag}", f"ekh{tag}", f"ekd{tag}"  # interface names: 15 bytes at most
+    n = _free_subnet()
+    host_ip, dev_ip = f"10.213.{n // 64}.{(n % 64) * 4 + 1}", f"10.213.{n // 64}.{(n % 64) * 4 + 2}"
     try:
         _ip("netns", "add", ns)
-    except (subprocess.CalledProcessError, FileNotFoundError) as e:
-        pytest.skip(f"cannot create a network namespace here: {getattr(e, 'stderr', b'') or e}")
+    except subprocess.CalledProcessError as e:
+        pytest.skip(f"cannot create a network namespace here: {e.stderr.decode(errors='replace').strip()}")
     try:
         _ip("link", "add", host_if, "type", "veth", "peer", "name", dev_if)
         _ip("link", "set", dev_if, "netns", ns)
@@ -43,8 +77,8 @@ def netns_device(tmp_path):
         finally:
             handle.stop()
     finally:
-        subprocess.run(["ip", "netns", "del", ns], capture_output=True)
-        subprocess.run(["ip", "link", "del", host_if], capture_output=True)
+        subprocess.run(["ip", "netns", "del", ns], capture_output=True, timeout=30)
+        subprocess.run(["ip", "link", "del", host_if], capture_output=True, timeout=30)
 
 
 def test_profile_a_device_in_its_own_network_namespace(netns_device, mlperf_models, tmp_path, capsys):

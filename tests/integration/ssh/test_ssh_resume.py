@@ -30,31 +30,42 @@ def test_cut_connection_then_resume(tmp_path, mlperf_models):
     sshd_local = sys.modules["sshd_local"]  # scripts/sshd_local.py, loaded by this folder's conftest
     state = tmp_path / "sshd"
     h = sshd_local.start_sshd(state)
-    prof = tmp_path / "p.toml"
-    prof.write_text(h.profile_toml(python=sys.executable, workdir=str(tmp_path / "wd")))
-    profile = load_profile(str(prof))
-    store = TraceStore(tmp_path / "traces")
-    jobs = [ModelJob.from_path(p) for p in mlperf_models[:2]]
-    options = ProfileOptions(repeats=400, warmup=2, sessions=3)
-    wanted = len(jobs) * options.sessions
-
-    def cut_after_two_rows() -> None:
-        while not (store.root / "runs").exists() or len(list((store.root / "runs").glob("part-*"))) < 2:
-            time.sleep(0.01)
-        time.sleep(0.05)  # into the third session's run
-        h.stop()
-
-    killer = threading.Thread(target=cut_after_two_rows)
-    killer.start()
-    target = LinuxTarget.from_profile(profile)
+    stop = threading.Event()
+    cut: list[float] = []
     try:
-        with pytest.raises(DeviceError, match="lost|failed|not finish"):
-            collect(jobs, RunnerMeasurer(target), profile, options, store)
+        prof = tmp_path / "p.toml"
+        prof.write_text(h.profile_toml(python=sys.executable, workdir=str(tmp_path / "wd")))
+        profile = load_profile(str(prof))
+        store = TraceStore(tmp_path / "traces")
+        jobs = [ModelJob.from_path(p) for p in mlperf_models[:2]]
+        options = ProfileOptions(repeats=400, warmup=2, sessions=3, timeout_s=60)
+        wanted = len(jobs) * options.sessions
+
+        def cut_after_two_rows() -> None:
+            deadline = time.monotonic() + 120
+            while len(list((store.root / "runs").glob("part-*"))) < 2:
+                if stop.wait(0.01) or time.monotonic() > deadline:
+                    return  # the test gave up (or failed): never stop sshd behind its back, never hang
+            time.sleep(0.05)  # into the third session's run
+            h.stop()
+            cut.append(time.monotonic())
+
+        killer = threading.Thread(target=cut_after_two_rows, daemon=True)
+        killer.start()
+        target = LinuxTarget.from_profile(profile)
+        try:
+            with pytest.raises(DeviceError, match="lost|failed|not finish"):
+                collect(jobs, RunnerMeasurer(target), profile, options, store)
+        finally:
+            target.close()
+            stop.set()
+            killer.join(timeout=30)
+        assert not killer.is_alive() and cut, "the connection was never cut"
+        first = store.runs()
+        assert 2 <= len(first) < wanted
     finally:
-        target.close()
-        killer.join()
-    first = store.runs()
-    assert 2 <= len(first) < wanted
+        stop.set()
+        h.stop()  # idempotent: the sshd and every session it forked, by process id
 
     h2 = sshd_local.start_sshd(state, port=h.port)  # same host key, same port: the device is back
     try:

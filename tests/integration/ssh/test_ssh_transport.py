@@ -7,11 +7,14 @@ import os
 import pwd
 import socket
 import subprocess
+import sys
+import time
+import uuid
 from pathlib import Path, PurePosixPath
 
-import pytest
-
 import paramiko
+import psutil
+import pytest
 
 from edgekit.core.errors import DeviceError
 from edgekit.transports.ssh import SshOptions, SshTransport
@@ -109,3 +112,49 @@ def test_bad_key_file_unknown_key_and_closed_port_fail_clearly(sshd, tmp_path):
         closed_port = s.getsockname()[1]
     with pytest.raises(DeviceError, match="cannot reach"):
         SshTransport(_options(sshd, port=closed_port)).open()
+
+
+def test_output_arriving_with_the_exit_status_is_not_lost(sshd, monkeypatch):
+    """The last output, the EOF and the exit status can all land between the loop's "anything to
+    read?" check and its "has it exited?" check. Make that certain: the exit check waits for the
+    status (which comes after the output), so every run would lose its last line without the drain."""
+    real = paramiko.Channel.exit_status_ready
+
+    def late_exit_status_ready(chan) -> bool:
+        chan.status_event.wait(5)
+        return real(chan)
+
+    monkeypatch.setattr(paramiko.Channel, "exit_status_ready", late_exit_status_ready)
+    with SshTransport(_options(sshd)) as t:
+        for _ in range(5):
+            chunks: list[bytes] = []
+            r = t.run(["sh", "-c", "sleep 0.05; echo LAST; echo ERR >&2"], 10, on_stdout=chunks.append)
+            assert (r.exit_code, r.stdout, r.stderr) == (0, b"LAST\n", b"ERR\n")
+            assert b"".join(chunks) == b"LAST\n"  # the streamed copy is complete too
+
+
+def test_a_timed_out_command_leaves_no_process_behind(sshd):
+    marker = f"edgekit-test-{uuid.uuid4().hex}"
+
+    def running() -> list[psutil.Process]:
+        return [p for p in psutil.process_iter(["cmdline"]) if marker in (p.info["cmdline"] or [])]
+
+    with SshTransport(_options(sshd)) as t:
+        with pytest.raises(DeviceError, match="did not finish within 0.5 s"):
+            t.run([sys.executable, "-c", "import time; time.sleep(60)", marker], timeout_s=0.5)
+        deadline = time.monotonic() + 10  # the device's timeout fires about a second after ours
+        while running() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        left = running()
+        for p in left:
+            p.kill()
+        assert left == []
+        assert t.run(["true"], 10).exit_code == 0
+
+
+def test_user_dollar_user_is_whoever_runs_edgekit(sshd, tmp_path):
+    o = SshOptions.from_profile({"host": sshd.host, "port": sshd.port, "user": "$USER", "key_file": str(sshd.key_file),
+                                 "known_hosts": str(sshd.known_hosts)})
+    with SshTransport(o) as t:
+        r = t.run(["id", "-un"], 10)
+    assert r.stdout.decode().strip() == o.user == pwd.getpwuid(os.getuid()).pw_name

@@ -65,9 +65,14 @@ class _Clock:
         return next(self._t)
 
 
-def _wait_samples(meter: HostSampledMeter, n: int) -> None:
+def _wait_samples(meter: HostSampledMeter, n: int, within_s: float = 10.0) -> None:
     start = len(meter._samples)
+    deadline = time.monotonic() + within_s
     while len(meter._samples) < start + n:
+        if time.monotonic() > deadline:
+            meter.stop()
+            pytest.fail(f"the sampler took {len(meter._samples) - start} of {n} samples in {within_s} s "
+                        f"(error: {meter._error})")
         time.sleep(0.001)
 
 

@@ -81,3 +81,44 @@ def test_options_are_validated():
         ProfileOptions(repeats=0)
     with pytest.raises(UsageError, match="--sessions"):
         ProfileOptions(sessions=0)
+
+
+class _EnergyMeasurer(FakeMeasurer):
+    def measure(self, job, options, on_progress) -> Measurement:
+        m = super().measure(job, options, on_progress)
+        return Measurement(metrics={**m.metrics, "energy_mj": 12.5, "energy_source": "rapl",
+                                    "rss_bytes_peak": 48 * 2**20},
+                           runner_version=m.runner_version, tool_versions=m.tool_versions)
+
+
+def test_energy_is_shown_with_its_source_in_both_tables(tmp_path, capsys):
+    import json
+
+    from edgekit.cli.main import main
+    from edgekit.cli.profile import ProfileCommand
+
+    device = load_profile("localhost-ssh")
+    store = TraceStore(tmp_path / "t")
+    result = collect(_jobs(tmp_path)[:1], _EnergyMeasurer(), device, ProfileOptions(repeats=3), store)
+    capsys.readouterr()
+    ProfileCommand._report(store, result, as_json=False)
+    table = capsys.readouterr().out
+    assert "energy source" in table and "rapl" in table and "12.500" in table
+    assert "48.0" in table  # peak RSS MiB, from rss_bytes_peak
+    assert main(["traces", "list", "--traces", str(store.root), "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [(r["energy_mj"], r["energy_source"]) for r in listed] == [(12.5, "rapl")]
+    assert main(["traces", "list", "--traces", str(store.root)]) == 0
+    assert "energy_source" in capsys.readouterr().out
+    # rows with energy but no recorded source still get the column, shown as missing
+    bare = TraceStore(tmp_path / "bare")
+    collect(_jobs(tmp_path)[1:], _SourcelessMeasurer(), device, ProfileOptions(repeats=3), bare)
+    assert main(["traces", "list", "--traces", str(bare.root), "--json"]) == 0
+    assert [(r["energy_mj"], r["energy_source"]) for r in json.loads(capsys.readouterr().out)] == [(7.0, None)]
+
+
+class _SourcelessMeasurer(FakeMeasurer):
+    def measure(self, job, options, on_progress) -> Measurement:
+        m = super().measure(job, options, on_progress)
+        return Measurement(metrics={**m.metrics, "energy_mj": 7.0}, runner_version=m.runner_version,
+                           tool_versions=m.tool_versions)

@@ -24,7 +24,9 @@ def test_latency_stats_from_nanoseconds():
     assert s["latency_ms_std"] == pytest.approx(ms.std(ddof=1))
     assert s["latency_cv"] == pytest.approx(ms.std(ddof=1) / ms.mean())
     assert s["latency_ms_p99"] == pytest.approx(np.percentile(ms, 99))
-    assert latency_stats_ms([5_000])["latency_ms_std"] == 0.0
+    one = latency_stats_ms([5_000])
+    assert one["latency_ms_std"] is None and one["latency_cv"] is None  # undefined for one time: not 0
+    assert one["latency_ms_p50"] == one["latency_ms_min"] == one["latency_ms_max"] == 0.005
     with pytest.raises(DeviceError, match="no latencies"):
         latency_stats_ms([])
 

@@ -15,8 +15,8 @@ def _doc(**over) -> dict:
          "kernel": "6.1", "model": {"path": "/m.tflite", "bytes": 10, "sha256": "ab"},
          "config": {"repeats": 4, "warmup": 2, "threads": 1, "xnnpack": True, "seed": 0, "cpu": None},
          "latencies_ns": [2_000_000, 1_000_000, 4_000_000, 3_000_000], "window_start_ns": 100,
-         "window_end_ns": 100 + 10_500_000, "load_ns": 7_000_000, "ram_bytes_baseline": 1000,
-         "ram_bytes_peak": 5000, "cpu": {"before": {"governor": "performance", "freq_hz": 1_800_000_000},
+         "window_end_ns": 100 + 10_500_000, "load_ns": 7_000_000, "rss_bytes_baseline": 1000,
+         "rss_bytes_peak": 5000, "cpu": {"before": {"governor": "performance", "freq_hz": 1_800_000_000},
                                          "after": {"governor": "performance", "freq_hz": 1_500_000_000}},
          "temperature_c": {"before": 41.0, "after": 45.5}, "energy": None}
     d.update(over)
@@ -35,7 +35,8 @@ def test_parse_and_metrics_of_a_good_document():
     m = doc_metrics(doc, host_wall_s=0.5)
     assert m["latency_ms_p50"] == 2.5 and m["repeats"] == 4 and m["warmup"] == 2
     assert (m["cpu_freq_hz"], m["cpu_governor"], m["temperature_c"]) == (1_800_000_000, "performance", 45.5)
-    assert m["model_load_ms"] == 7.0 and m["ram_bytes_peak"] == 5000
+    assert m["model_load_ms"] == 7.0 and m["rss_bytes_peak"] == 5000 and m["ram_bytes_baseline"] == 1000
+    assert "ram_bytes_peak" not in m  # the runner process's peak RSS is not the model's RAM
     assert m["host_overhead_ms_per_inference"] == pytest.approx((500.0 - 10.0) / 4)
     progress, marks, other = split_lines(_out(_doc()))
     assert progress == ["progress 2 4"] and marks == ["mark window-start", "mark window-end"] and len(other) == 1
@@ -49,7 +50,7 @@ def test_unreadable_sensors_stay_missing():
 
 
 def test_another_runner_version_is_refused():
-    with pytest.raises(DeviceError, match="version '0'.*needs '1'"):
+    with pytest.raises(DeviceError, match=f"version '0'.*needs '{RUNNER_VERSION}'"):
         parse_runner_output(_out(_doc(runner_version="0")), 0)
     with pytest.raises(DeviceError, match="version None"):
         parse_runner_output(b'{"latencies_ns": [1]}\n', 0)

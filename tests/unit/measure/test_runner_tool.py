@@ -61,7 +61,7 @@ def test_timed_run_document(runner, kws, capsys):
     assert raw["model"] == {"path": str(kws), "bytes": kws.stat().st_size, "sha256": sha256_file(kws)}
     assert raw["config"] == {"repeats": 25, "min_seconds": 0.0, "warmup": 2, "threads": 1, "xnnpack": False,
                              "seed": 0, "cpu": None}
-    assert raw["runtime"]["name"] == "ai_edge_litert" and raw["ram_bytes_peak"] >= raw["ram_bytes_baseline"] > 0
+    assert raw["runtime"]["name"] == "ai_edge_litert" and raw["rss_bytes_peak"] >= raw["rss_bytes_baseline"] > 0
     lines = out.decode().splitlines()
     assert lines[:4] == ["mark window-start", "progress 10 25", "progress 20 25", "mark window-end"]
     assert len(lines) == 5 and lines[4].startswith("{")
