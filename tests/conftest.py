@@ -1,4 +1,5 @@
-"""Shared fixtures. Public data lives in ../shared/assets beside the repository (never copied in)."""
+"""Shared fixtures. Public data lives in ../shared/assets beside the repository (never copied in).
+Plain helpers live in tests/_support.py."""
 
 from __future__ import annotations
 
@@ -6,18 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from edgekit.core.assets import assets_dir as _assets_root
-
-REPO = Path(__file__).resolve().parents[1]
-ASSETS = _assets_root()
-
-
-def asset(rel: str) -> Path:
-    """Path to a file under ../shared/assets; skips the test with a reason when it is absent."""
-    p = ASSETS / rel
-    if not p.exists():
-        pytest.skip(f"shared asset {rel} not found under {ASSETS} (set EDGEKIT_ASSETS or place ../shared beside the repo)")
-    return p
+from _support import ASSETS
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from conftest import ASSETS, asset
+from _support import ASSETS, asset
 from edgekit.codegen.planner import plan_arena, requests_from_graph, validate_plan
 from edgekit.tflite.ir import Graph
 from edgekit.tflite.reader import read_tflite

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from conftest import asset
+from _support import asset
 from edgekit.cli.inspect import InspectCommand
 from edgekit.core.errors import InputFileError
 from edgekit.tflite.reader import read_tflite

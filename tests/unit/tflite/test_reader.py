@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from conftest import ASSETS, asset
+from _support import ASSETS, asset
 from edgekit.core.errors import InputFileError, UnsupportedModelError
 from edgekit.tflite.reader import dynamic_dims, read_tflite, read_tflite_bytes
 

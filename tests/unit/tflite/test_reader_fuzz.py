@@ -10,7 +10,7 @@ from collections import Counter
 
 import pytest
 
-from conftest import asset
+from _support import asset
 from edgekit.core.errors import InputFileError, UnsupportedModelError
 from edgekit.tflite.reader import read_tflite_bytes
 from edgekit.tflite.stats import model_stats

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import asset
+from _support import asset
 from edgekit.core.errors import UnsupportedModelError
 from edgekit.tflite.ir import Graph, Operator, Tensor
 from edgekit.tflite.reader import read_tflite

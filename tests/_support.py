@@ -1,0 +1,27 @@
+"""Helpers shared by test modules. Import as `from _support import asset` (tests/ is on sys.path
+through the root conftest); never `from conftest import ...`, which resolves to whichever
+conftest.py was imported last."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from edgekit.core.assets import assets_dir as _assets_root
+
+REPO = Path(__file__).resolve().parents[1]
+ASSETS = _assets_root()
+
+
+def asset(rel: str) -> Path:
+    """Path to a file under ../shared/assets; skips the test with a reason when it is absent."""
+    p = ASSETS / rel
+    if not p.exists():
+        pytest.skip(f"shared asset {rel} not found under {ASSETS} (set EDGEKIT_ASSETS or place ../shared beside the repo)")
+    return p
+
+
+def asset_model(rel: str) -> Path:
+    """A model under ../shared/assets/models (e.g. 'mlperf_tiny/kws_ref_model_int8.tflite')."""
+    return asset(f"models/{rel}")
