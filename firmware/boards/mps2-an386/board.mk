@@ -1,0 +1,6 @@
+# mps2-an386 (QEMU). Defaults only: edgekit passes MCPU/FLOAT_ABI/FPU/STACK_BYTES from the device profile.
+MCPU ?= cortex-m4
+FLOAT_ABI ?= hard
+FPU ?= fpv4-sp-d16
+STACK_BYTES ?= 16384
+BOARD_SRCS := drivers/qemu_board.c

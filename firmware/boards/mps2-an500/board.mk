@@ -1,0 +1,6 @@
+# mps2-an500 (QEMU). Defaults only: edgekit passes MCPU/FLOAT_ABI/FPU/STACK_BYTES from the device profile.
+MCPU ?= cortex-m7
+FLOAT_ABI ?= hard
+FPU ?= fpv5-d16
+STACK_BYTES ?= 16384
+BOARD_SRCS := drivers/qemu_board.c
