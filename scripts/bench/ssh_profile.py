@@ -10,7 +10,7 @@ Reports, for the MLPerf Tiny int8 models:
 - profiling throughput: models per minute for a fresh `profile` of all models (connect, deploy the
   runner, push each model, default 100 repeats + 10 warm-up), on one SSH connection.
 
-    .venv/bin/python scripts/bench/profile.py [--sessions 5] [--repeats 500] [--min-seconds 0.5] [--json OUT]
+    .venv/bin/python scripts/bench/ssh_profile.py [--sessions 5] [--repeats 500] [--min-seconds 0.5] [--json OUT]
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ def main() -> int:
     paths = [assets / "models" / "mlperf_tiny" / f"{m}.tflite" for m in MODELS]
     missing = [p.name for p in paths if not p.is_file()]
     if missing:
-        print(f"bench/profile: skipped, models not found under {assets}: {', '.join(missing)}")
+        print(f"bench/ssh_profile: skipped, models not found under {assets}: {', '.join(missing)}")
         return 0
     jobs = [ModelJob.from_path(p) for p in paths]
     sshd_local = _sshd_local()

@@ -1,0 +1,1 @@
+"""One frontend per source format; each yields a static-shape SavedModel (edgekit.convert.tfmodel.TFModel)."""
