@@ -31,6 +31,9 @@ class SampleSet:
     def take(self, start: int, stop: int, source: str) -> "SampleSet":
         return SampleSet(tuple(a[start:stop] for a in self.arrays), source)
 
+    def select(self, indices: np.ndarray, source: str) -> "SampleSet":
+        return SampleSet(tuple(a[indices] for a in self.arrays), source)
+
     def tflite_layout(self, inputs: tuple[InputSpec, ...]) -> list[np.ndarray]:
         return [spec.to_tflite_layout(a) for spec, a in zip(inputs, self.arrays)]
 
@@ -129,15 +132,21 @@ def plan_samples(inputs: tuple[InputSpec, ...], calib: Path | None, eval_path: P
         if held is None:
             n = len(cal)
             if n >= MIN_SPLIT_SAMPLES:
+                # a seeded random split: user files are often sorted by class or time, so a head/tail
+                # split would calibrate on one class and measure on another
                 n_held = max(1, int(round(n * HELD_OUT_FRACTION)))
-                held = cal.take(n - n_held, n, f"last {n_held} samples of {cal.source}")
-                cal = cal.take(0, n - n_held, cal.source)
+                order = np.random.default_rng(seed).permutation(n)
+                held = cal.select(np.sort(order[:n_held]), f"{n_held} random samples of {cal.source} (seed {seed})")
+                cal = cal.select(np.sort(order[n_held:]), cal.source)
             else:
                 warnings.append(f"--calib holds only {n} samples: fidelity is measured on the calibration samples "
                                 "themselves (give --eval held-out samples)")
                 held = cal
-    if len(cal) > calib_samples:
-        cal = cal.take(0, calib_samples, cal.source)
+    rng = np.random.default_rng(seed + 1)
+    if len(cal) > calib_samples:  # an even random subset, not the head of a possibly sorted file
+        cal = cal.select(np.sort(rng.choice(len(cal), calib_samples, replace=False)),
+                         cal.source + f" ({calib_samples} random samples, seed {seed})")
     if len(held) > eval_samples:
-        held = held.take(0, eval_samples, held.source + f" (first {eval_samples})")
+        held = held.select(np.sort(rng.choice(len(held), eval_samples, replace=False)),
+                           held.source + f" ({eval_samples} random samples, seed {seed})")
     return SamplePlan(cal, held, tuple(warnings))

@@ -71,7 +71,7 @@ def test_missing_and_garbage_files(tmp_path):
         load_samples(tmp_path / "junk.npy", (IMAGE,), "--eval")
 
 
-def test_tail_of_calibration_is_held_out(tmp_path):
+def test_random_part_of_calibration_is_held_out(tmp_path):
     x = np.arange(50, dtype=np.float32)[:, None, None].repeat(26, 1).repeat(3, 2)
     np.save(tmp_path / "c.npy", x)
     plan = plan_samples((SEQUENCE,), tmp_path / "c.npy", None, calib_samples=1000, eval_samples=1000, seed=0)
@@ -79,10 +79,24 @@ def test_tail_of_calibration_is_held_out(tmp_path):
     assert len(plan.held_out) == n_held and len(plan.calibration) == 50 - n_held
     calib_ids = set(plan.calibration.arrays[0][:, 0, 0].tolist())
     held_ids = set(plan.held_out.arrays[0][:, 0, 0].tolist())
-    assert not calib_ids & held_ids and held_ids == set(range(50 - n_held, 50))
+    assert not calib_ids & held_ids and calib_ids | held_ids == set(range(50))
+    assert held_ids != set(range(50 - n_held, 50))  # not simply the tail
     assert plan.warnings == ()
+    again = plan_samples((SEQUENCE,), tmp_path / "c.npy", None, calib_samples=1000, eval_samples=1000, seed=0)
+    assert np.array_equal(again.held_out.arrays[0], plan.held_out.arrays[0])  # same seed, same split
     capped = plan_samples((SEQUENCE,), tmp_path / "c.npy", None, calib_samples=5, eval_samples=3, seed=0)
     assert len(capped.calibration) == 5 and len(capped.held_out) == 3
+
+
+def test_sorted_calibration_file_is_sampled_across_its_whole_range(tmp_path):
+    # a file sorted by class: 600 quiet samples, then 600 loud ones; calib_samples=300 must see both
+    quiet = np.full((600, 26, 3), 0.01, np.float32)
+    loud = np.full((600, 26, 3), 100.0, np.float32)
+    np.save(tmp_path / "c.npy", np.concatenate([quiet, loud]))
+    plan = plan_samples((SEQUENCE,), tmp_path / "c.npy", None, calib_samples=300, eval_samples=100, seed=0)
+    for part in (plan.calibration, plan.held_out):
+        values = part.arrays[0][:, 0, 0]
+        assert 0.3 < float((values > 1).mean()) < 0.7
 
 
 def test_explicit_eval_and_tiny_calibration(tmp_path):
