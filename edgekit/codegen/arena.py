@@ -5,8 +5,8 @@ covering both ways of running it (always valid), and offered with the in-place s
 shrinking the offer to what the planner merged until it merges everything offered; the smaller
 arena wins. The kernels decide at run time from the pointers
 (output == input means in place), so the same generated code is valid whichever way the planner
-went, for the portable kernels and for CMSIS-NN (whose adapter runs in-place depthwise layers
-with the portable in-place kernel)."""
+went, for the portable kernels and for CMSIS-NN (whose adapters run in-place layers by bands of
+rows or pixels, or with edgekit's in-place kernels)."""
 
 from __future__ import annotations
 
@@ -84,8 +84,8 @@ def plan_memory(model: LoweredModel, alignment: int = 16, inplace: bool = True) 
     return MemoryPlan(plan, views_, scratch, frozenset(merged))
 
 
-# Layers that CMSIS-NN cannot run in place (edgekit's kernel runs them then): keep them in place
-# only where that lowers the arena. Element-wise layers run in place at no cost.
+# Layers whose in-place run costs time (copies through a ring, or CMSIS-NN called on bands): keep
+# them in place only where that lowers the arena. Element-wise layers run in place at no cost.
 _SLOW_IN_PLACE = ("ek_conv.c", "ek_depthwise_conv.c")
 
 

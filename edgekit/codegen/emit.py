@@ -17,6 +17,7 @@ import numpy as np
 from edgekit.codegen.arena import MemoryPlan
 from edgekit.codegen.layer import CTYPES, ConstArray, KernelSpec, Layer
 from edgekit.codegen.lower import LoweredModel
+from edgekit.codegen.ops import kernel_specs_of_file
 from edgekit.core.artifact import atomic_write_text
 from edgekit.tflite.ir import Tensor
 
@@ -92,6 +93,10 @@ class _Emitter:
     def tensor_ptr(self, i: int, out: bool) -> str:
         t = self.graph.tensors[i]
         ctype = CTYPES.get(t.dtype, "uint8_t")
+        if t.is_variable:
+            # persistent state, outside the arena; kernels update it (TFLite Micro ignores any
+            # initial data a variable tensor carries and resets it to its zero point, as reset() does)
+            return state_name(i)
         if t.is_constant:
             if i not in self.const_tensors:
                 self.const_tensors[i] = ConstArray(f"T{i}", ctype, np.ascontiguousarray(t.data).reshape(-1))
@@ -117,8 +122,6 @@ class _Emitter:
     def layer_call(self, layer: Layer) -> str:
         op = layer.op_index
         graph = self.graph
-        out = layer.outputs[0]
-        t_out = graph.tensors[out]
         inplace = op in self.memory.inplace
         notes = [f"{layer.macs:,} MACs"] if layer.macs else []
         if inplace:
@@ -126,6 +129,8 @@ class _Emitter:
         head = f"  /* op {op} {layer.opcode}: {layer.summary}{'; ' if notes else ''}{'; '.join(notes)} */\n"
         if layer.kernel is None:
             return head
+        out = layer.outputs[0]
+        t_out = graph.tensors[out]
         subs = {"p": f"L{op}", "out0": self.tensor_ptr(out, True)}
         for k, i in enumerate(layer.inputs):
             subs[f"in{k}"] = self.tensor_ptr(i, False)
@@ -157,6 +162,36 @@ class _Emitter:
         return "\n".join(lines) + "\n"
 
 
+def state_name(i: int) -> str:
+    return f"ek_state_T{i}"
+
+
+def state_tensors(model: LoweredModel) -> list[Tensor]:
+    """Variable tensors (LSTM / SVDF state) the layers read: they keep their value from one
+    inference to the next, so they live in their own static buffers, not in the arena."""
+    used = {i for layer in model.layers for i in layer.inputs}
+    return [t for t in model.graph.tensors if t.is_variable and t.index in used]
+
+
+def _state_code(states: list[Tensor], name: str) -> tuple[str, str, str]:
+    """(definitions, reset body, first-invoke check) for the state buffers."""
+    if not states:
+        return "", "", ""
+    defs, body = [], []
+    for t in states:
+        ctype = CTYPES.get(t.dtype, "uint8_t")
+        n = max(t.num_elements, 1)
+        defs.append(f"static {ctype} {state_name(t.index)}[{n}] EK_ALIGN(16);  /* \"{t.name}\", {t.dtype} "
+                    f"[{', '.join(map(str, t.shape))}] */")
+        # TFLite Micro resets int8 state to its zero point (the real value 0) and the rest to 0.
+        zp = int(t.quant.zero_point[0]) if t.dtype == "int8" and t.quant is not None and t.quant.zero_point.size else 0
+        body.append(f"  for (i = 0; i < {n}; ++i) {state_name(t.index)}[i] = {zp};")
+    defs.append("static int ek_state_ready;")
+    reset = "  int32_t i;\n" + "\n".join(body) + "\n  ek_state_ready = 1;\n"
+    check = f"  if (!ek_state_ready) {name}_reset();\n"
+    return "\n".join(defs) + "\n", reset, check
+
+
 def _quant_text(t: Tensor) -> str:
     if t.quant is None or t.quant.scale.size != 1:
         return ""
@@ -164,10 +199,12 @@ def _quant_text(t: Tensor) -> str:
 
 
 def kernel_specs(model: LoweredModel) -> list[KernelSpec]:
+    """The specs of every kernel file the model uses (all structs of a file: it needs them all)."""
     seen: dict[str, KernelSpec] = {}
     for layer in model.layers:
         if layer.kernel is not None and layer.kernel.struct not in seen:
-            seen[layer.kernel.struct] = layer.kernel
+            for spec in [layer.kernel] + kernel_specs_of_file(layer.kernel.file):
+                seen.setdefault(spec.struct, spec)
     return list(seen.values())
 
 
@@ -191,11 +228,14 @@ def render_library(model: LoweredModel, memory: MemoryPlan, name: str, model_fil
         return (", ".join(str(memory.offset(i)) for i in ids),
                 ", ".join(str(graph.tensors[i].nbytes) for i in ids))
 
+    states = state_tensors(model)
+    state_defs, reset_body, state_check = _state_code(states, name)
+    state_bytes = sum(t.nbytes for t in states)
     in_off, in_size = offsets(graph.inputs)
     out_off, out_size = offsets(graph.outputs)
     common = dict(name=name, NAME=NAME, version=edgekit_version(), model_file=model_file,
                   sha_short=graph.sha256[:16], arena_bytes=memory.plan.arena_bytes,
-                  num_inputs=len(graph.inputs), num_outputs=len(graph.outputs),
+                  num_inputs=len(graph.inputs), num_outputs=len(graph.outputs), state_bytes=state_bytes,
                   portable_srcs=" ".join(kfiles), cmsis_adapted=" ".join(cmsis))
     out: dict[str, str] = {}
     out[f"{name}.h"] = template("model.h.tmpl").substitute(common, io_doc=em.io_doc())
@@ -203,7 +243,9 @@ def render_library(model: LoweredModel, memory: MemoryPlan, name: str, model_fil
         common, num_layers=len(model.layers), macs=f"{macs:,}", lower_bound=memory.plan.lower_bound_bytes,
         weight_bytes=total_weights, num_inputs_or_1=max(len(graph.inputs), 1),
         num_outputs_or_1=max(len(graph.outputs), 1), input_offsets=in_off, input_sizes=in_size,
-        output_offsets=out_off, output_sizes=out_size, params=params, body=body.rstrip("\n"))
+        output_offsets=out_off, output_sizes=out_size, params=params, body=body.rstrip("\n"),
+        state_defs=state_defs, reset_body=reset_body or "  /* the model has no state */\n",
+        state_check=state_check)
     decls = "".join(f"extern const {c.ctype} {c.name}[{max(int(c.values.size), 1)}];\n" for c in consts)
     guard = f"{NAME}_WEIGHTS_H"
     out[f"{name}_weights.h"] = (f"/* Constant data of {name} (flash), generated by edgekit. */\n#ifndef {guard}\n"

@@ -9,6 +9,7 @@ from edgekit.codegen.arena import MemoryPlan, plan_memory
 from edgekit.codegen.emit import GeneratedLibrary, c_identifier, render_library, write_library
 from edgekit.codegen.lower import LoweredModel, lower_graph
 from edgekit.codegen.ops.common import CMSIS_FAMILIES
+from edgekit.codegen.rewrite import rewrite_graph
 from edgekit.core.errors import UsageError
 from edgekit.tflite.ir import Graph
 from edgekit.tflite.reader import read_tflite
@@ -44,7 +45,7 @@ def generate(graph: Graph, options: CodegenOptions | None = None, model_file: st
     if families is None:
         raise UsageError(f"unknown --cpu {options.cpu!r}", f"use one of: {', '.join(CPU_FAMILIES)}")
     name = c_identifier(options.name or graph.name)
-    model = lower_graph(graph, families)
+    model = lower_graph(rewrite_graph(graph), families)
     memory = plan_memory(model, alignment=options.alignment, inplace=options.inplace)
     rendered = render_library(model, memory, name, model_file or graph.name + ".tflite")
     return Generated(model, memory, name, rendered)

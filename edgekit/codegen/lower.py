@@ -1,5 +1,6 @@
 """Graph -> lowered layers. Every operator is tried; all refusals are collected and reported at
-once (operator index, opcode, reason) before anything is written."""
+once (operator index, opcode, reason) before anything is written. Operators a graph rewrite made
+redundant (rewrite.py) become layers without code."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from dataclasses import dataclass, replace
 from edgekit.codegen.layer import Layer, Refusal, RefusedOp
 from edgekit.codegen.ops import load_lowerings
 from edgekit.codegen.ops.common import CMSIS_FAMILIES, LowerCtx
+from edgekit.codegen.rewrite import REMOVED, is_removed
 from edgekit.core.errors import UnsupportedModelError
 from edgekit.tflite.ir import Graph
 from edgekit.tflite.stats import op_macs
@@ -37,6 +39,9 @@ def lower_graph(graph: Graph, cmsis_families: tuple[str, ...] = CMSIS_FAMILIES) 
     layers: list[Layer] = []
     refused: list[RefusedOp] = []
     for op in graph.operators:
+        if is_removed(op):
+            layers.append(Layer(op.index, op.opcode, None, summary=str(op.options[REMOVED])))
+            continue
         if op.opcode.startswith("CUSTOM:"):
             refused.append(RefusedOp(op.index, op.opcode, _refuse_custom(op.opcode)))
             continue

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from edgekit.core.errors import ToolMissingError, VerificationError
+from edgekit.tflite.reader import read_tflite
 
 REFERENCES = ("tflm", "litert")
 
@@ -22,6 +23,10 @@ class Reference:
         raise NotImplementedError
 
     def tensor(self, index: int) -> np.ndarray:
+        raise NotImplementedError
+
+    def reset(self) -> None:
+        """Back to the initial recurrent state (variable tensors), as after loading."""
         raise NotImplementedError
 
 
@@ -38,11 +43,35 @@ def _quiet_stderr():
         os.close(fd)
 
 
+def tflm_known_failure(model_path: Path) -> str | None:
+    """Why TFLite Micro would compute wrong outputs for this model, or None. Micro never resizes a
+    tensor: it trusts the shapes in the file, and a model exported with a dynamic batch carries
+    SPACE_TO_BATCH_ND / BATCH_TO_SPACE_ND outputs whose batch (1) is not what the op produces."""
+    graph = read_tflite(model_path)
+    for op in graph.operators:
+        if op.opcode not in ("SPACE_TO_BATCH_ND", "BATCH_TO_SPACE_ND") or len(op.inputs) < 2 or not op.outputs:
+            continue
+        block = graph.tensors[op.inputs[1]].data
+        x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
+        if block is None or not x.shape or not y.shape:
+            continue
+        factor = int(np.prod(block))
+        want = x.shape[0] * factor if op.opcode == "SPACE_TO_BATCH_ND" else x.shape[0] // factor
+        if y.shape[0] != want:
+            return (f"op {op.index} {op.opcode}'s output has batch {y.shape[0]} in the file but the op produces "
+                    f"{want} (a dynamic-batch export), and TFLite Micro does not resize tensors")
+    return None
+
+
 class TflmReference(Reference):
     name = "tflm"
 
     def __init__(self, model_path: Path, arena_bytes: int, num_outputs: int) -> None:
         self.num_outputs = num_outputs
+        broken = tflm_known_failure(model_path)
+        if broken is not None:
+            raise VerificationError(f"TFLite Micro cannot run {model_path.name}: {broken}",
+                                    "use --reference litert")
         try:
             from tflite_micro.python.tflite_micro import runtime
         except ImportError as e:
@@ -68,11 +97,28 @@ class TflmReference(Reference):
     def tensor(self, index: int) -> np.ndarray:
         return np.asarray(self.it.GetTensor(index, 0)["tensor_data"])
 
+    def reset(self) -> None:
+        self.it.reset()
+
+
+def litert_known_failure(model_path: Path) -> str | None:
+    """Why LiteRT must not be run on this model, or None. LiteRT's SVDF with an int8 state
+    corrupts memory (seen with keyword_scrambled_8bit: garbage, then a hang): not even tried."""
+    graph = read_tflite(model_path)
+    for op in graph.operators:
+        if op.opcode == "SVDF" and len(op.inputs) > 4 and op.inputs[4] >= 0 \
+                and graph.tensors[op.inputs[4]].dtype == "int8":
+            return f"op {op.index} SVDF has an int8 state, on which LiteRT corrupts memory"
+    return None
+
 
 class LiteRTReference(Reference):
     name = "litert"
 
     def __init__(self, model_path: Path) -> None:
+        broken = litert_known_failure(model_path)
+        if broken is not None:
+            raise VerificationError(f"LiteRT cannot run {model_path.name}: {broken}", "use --reference tflm")
         try:
             from ai_edge_litert import interpreter as litert
         except ImportError as e:
@@ -96,6 +142,9 @@ class LiteRTReference(Reference):
 
     def tensor(self, index: int) -> np.ndarray:
         return self.it.get_tensor(index)
+
+    def reset(self) -> None:
+        self.it.reset_all_variables()
 
 
 def open_reference(kind: str, model_path: Path, arena_bytes: int, num_outputs: int) -> Reference:

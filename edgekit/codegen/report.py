@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from edgekit.codegen.emit import state_tensors
 from edgekit.codegen.generate import Generated
 from edgekit.codegen.lifetimes import live_bytes_per_time
 from edgekit.codegen.planner import requests_from_graph
@@ -26,10 +27,12 @@ def memory_report(gen: Generated) -> dict[str, Any]:
     layers = []
     for layer in gen.model.layers:
         op = layer.op_index
-        out = graph.tensors[layer.outputs[0]]
+        # folded and fused-away operators (constant shapes, space-to-batch around a dilated
+        # convolution) have no output of their own
+        out_bytes = graph.tensors[layer.outputs[0]].nbytes if layer.outputs else 0
         layers.append({
             "op_index": op, "opcode": layer.opcode, "summary": layer.summary, "macs": layer.macs,
-            "output_bytes": out.nbytes, "scratch_bytes": mem.scratch_bytes.get(op, 0),
+            "output_bytes": out_bytes, "scratch_bytes": mem.scratch_bytes.get(op, 0),
             "live_bytes": plan.live_bytes_per_op[op], "in_place": op in mem.inplace,
             "view": layer.kernel is None,
             "weight_bytes": sum(c.nbytes for c in layer.consts),
@@ -42,6 +45,7 @@ def memory_report(gen: Generated) -> dict[str, Any]:
         "inplace_lower_bound_bytes": plan.inplace_lower_bound_bytes,
         "scratch_bytes_max": max(mem.scratch_bytes.values(), default=0),
         "weights_bytes": weights, "macs": sum(layer.macs for layer in gen.model.layers),
+        "state_bytes": sum(t.nbytes for t in state_tensors(gen.model)),
         "plan_method": plan.method, "alignment": plan.alignment,
         "in_place_layers": sorted(mem.inplace), "layers": layers,
     }
@@ -55,6 +59,7 @@ def format_report(rep: dict[str, Any]) -> str:
              f"scratch; with scratch and alignment {rep['plan_lower_bound_bytes']:,})",
              f"  scratch (max)      {rep['scratch_bytes_max']:>10,} bytes",
              f"  weights (flash)    {rep['weights_bytes']:>10,} bytes",
+             f"  state (RAM)        {rep['state_bytes']:>10,} bytes  (recurrent state, outside the arena)",
              f"  MACs               {rep['macs']:>10,}",
              f"  in-place layers    {', '.join(map(str, rep['in_place_layers'])) or 'none'}",
              "",

@@ -134,20 +134,34 @@ class _Runner:
         n = self.out_bytes
         return [_decode(g, g.outputs, proc.stdout[k * n:(k + 1) * n]) for k in range(len(batch))]
 
-    def trace(self, inputs: list[np.ndarray]) -> list[tuple[int, bytes]]:
+    def trace(self, sequence: list[list[np.ndarray]]) -> list[tuple[int, bytes]]:
+        """Every layer's output during the last inference of ``sequence`` (run from a fresh state)."""
         path = self.work / "trace.bin"
-        self.run([inputs], path)
+        self.run(sequence, path)
         raw, pos, recs = path.read_bytes(), 0, []
         while pos < len(raw):
             op, nb = (int(v) for v in np.frombuffer(raw[pos:pos + 8], np.int32))
             recs.append((op, raw[pos + 8:pos + 8 + nb]))
             pos += 8 + nb
-        return recs
+        per_inference = sum(1 for layer in self.gen.model.layers if layer.kernel is not None)
+        return recs[-per_inference:] if per_inference else []
 
 
-def first_differing_layer(graph: Graph, runner: _Runner, ref: Reference, inputs: list[np.ndarray]) -> LayerDiff | None:
-    ref.run(inputs)
-    for op_index, got in runner.trace(inputs):
+def is_stateful(graph: Graph) -> bool:
+    return any(t.is_variable for t in graph.tensors)
+
+
+def first_differing_layer(graph: Graph, runner: _Runner, ref: Reference,
+                          sequence: list[list[np.ndarray]]) -> LayerDiff | None:
+    """The first layer whose output differs in the last inference of ``sequence``. A stateless
+    model needs only that inference; a recurrent one is replayed from its initial state."""
+    if not is_stateful(graph):
+        sequence = sequence[-1:]
+    else:
+        ref.reset()
+    for xs in sequence:
+        ref.run(xs)
+    for op_index, got in runner.trace(sequence):
         op = graph.operators[op_index]
         t = graph.tensors[op.outputs[0]]
         want = np.ascontiguousarray(ref.tensor(t.index)).reshape(-1)
@@ -207,6 +221,7 @@ def verify(model_path: str | Path, options: VerifyOptions | None = None,
                                                    default=0.0))
                 except Exception as e:  # noqa: BLE001 - a reference crashing on one input
                     other, other_note = None, f"{other_kind} failed: {e}"
-        diff = first_differing_layer(graph, runner, ref, cases[first_bad]) if first_bad is not None else None
+        diff = (first_differing_layer(gen.model.graph, runner, ref, cases[:first_bad + 1])
+                if first_bad is not None else None)
     return VerifyResult(graph.name, options.kernels, ref.name, len(cases), exact, max_lsb, other_kind,
                         other_lsb if other is not None else None, other_note, diff, fallback_note)

@@ -2,9 +2,12 @@
 
 For each model: emulated instructions per inference and per MAC, RAM, flash, code overhead (flash
 minus the weights), harness overhead over the summed layer counts; with CMSIS_NN_PATH set, the same
-with CMSIS-NN kernels and the ratio to the portable kernels. Peer figures: TensorFlow Lite Micro
-measured on this same emulated board (../shared/design/PLATFORM_NOTES.md). Every figure is an
-emulated instruction count, not cycles of a real chip.
+with CMSIS-NN kernels and the ratio to the portable kernels. The CMSIS-NN build runs edgekit's own
+DSP kernels where they are the faster ones (EK_OWN_KERNELS_FIRST in ek_kernels.h); "strict" is the
+same library built with EK_CMSIS_NN_STRICT: CMSIS-NN for every layer it can run (in-place layers
+by bands). Peer figures: TensorFlow Lite Micro measured on this same emulated board
+(../shared/design/PLATFORM_NOTES.md). Every figure is an emulated instruction count, not cycles
+of a real chip.
 
     .venv/bin/python scripts/bench/mcu.py [--inputs N] [--json FILE] [--device qemu-m4]
 """
@@ -40,15 +43,30 @@ TARGETS = {"portable_vs_tflm_ref": 3.0, "cmsis_vs_tflm_cmsis": 0.97, "kws_code_o
            "harness_overhead_pct": 3.0}
 
 
-def measure(path: Path, device: str, kernels: str, inputs: int, work: Path) -> dict:
+# variant -> (kernels, extra C flags for the model library; `make` reads MODEL_CFLAGS from the environment)
+VARIANTS = {"portable": ("portable", ""), "cmsis-nn": ("cmsis-nn", ""),
+            "cmsis-nn-strict": ("cmsis-nn", "-DEK_CMSIS_NN_STRICT")}
+
+
+def measure(path: Path, device: str, variant: str, inputs: int, work: Path) -> dict:
     """Run with per-layer timing (counts, layers, harness overhead); memory from the plain build
     (no per-layer hooks), which is what a deployment flashes."""
     t0 = time.monotonic()
-    profile, wdir = load_profile(device), work / f"{path.stem}-{kernels}"
-    options = McuRunOptions(count=inputs, per_layer=True, kernels=kernels, cmsis_nn_path=os.environ.get("CMSIS_NN_PATH"))
-    r = run_model(path, profile, options, work_dir=wdir)
-    plain = build_checked(profile, prepare_model(path, wdir, profile, kernels, options.cmsis_nn_path), wdir,
-                          McuRunOptions(kernels=kernels, cmsis_nn_path=options.cmsis_nn_path))
+    kernels, cflags = VARIANTS[variant]
+    profile, wdir = load_profile(device), work / f"{path.stem}-{variant}"
+    saved = os.environ.pop("MODEL_CFLAGS", None)
+    if cflags:
+        os.environ["MODEL_CFLAGS"] = cflags
+    try:
+        options = McuRunOptions(count=inputs, per_layer=True, kernels=kernels,
+                                cmsis_nn_path=os.environ.get("CMSIS_NN_PATH"))
+        r = run_model(path, profile, options, work_dir=wdir)
+        plain = build_checked(profile, prepare_model(path, wdir, profile, kernels, options.cmsis_nn_path), wdir,
+                              McuRunOptions(kernels=kernels, cmsis_nn_path=options.cmsis_nn_path))
+    finally:
+        os.environ.pop("MODEL_CFLAGS", None)
+        if saved is not None:
+            os.environ["MODEL_CFLAGS"] = saved
     macs = sum(x.macs or 0 for x in r.layers)
     summed = sum(x.count or 0 for x in r.layers)
     flash, weights = plain.memory.flash_bytes, plain.weights_bytes or 0
@@ -67,7 +85,7 @@ def main() -> int:
     ap.add_argument("--device", default="qemu-m4")
     ap.add_argument("--json", type=Path, default=None, help="also write the rows here")
     args = ap.parse_args()
-    kernels = ["portable"] + (["cmsis-nn"] if os.environ.get("CMSIS_NN_PATH") else [])
+    kernels = ["portable"] + (["cmsis-nn", "cmsis-nn-strict"] if os.environ.get("CMSIS_NN_PATH") else [])
     rows = []
     with tempfile.TemporaryDirectory(prefix="edgekit-bench-mcu-") as tmp:
         for stem, (short, tflm_ref, tflm_cmsis) in MODELS.items():
@@ -84,6 +102,8 @@ def main() -> int:
                 c = row["cmsis-nn"]
                 row["portable_over_cmsis"] = p["instructions"] / c["instructions"]
                 row["cmsis_over_tflm_cmsis"] = c["instructions"] / tflm_cmsis if tflm_cmsis else None
+                row["strict_over_tflm_cmsis"] = (row["cmsis-nn-strict"]["instructions"] / tflm_cmsis
+                                                 if tflm_cmsis else None)
             rows.append(row)
             print(f"{short}: {p['instructions']:,} instr ({p['seconds']} s)", file=sys.stderr, flush=True)
     print_table(rows, kernels, args.device)
@@ -106,7 +126,8 @@ def print_table(rows: list[dict], kernels: list[str], device: str) -> None:
     head = ["model", "MACs", "portable", "instr/MAC", "TFLM ref", "TFLM ref / portable", "flash B", "weights B",
             "code overhead B", "RAM B", "stack peak B", "harness ovh %"]
     if "cmsis-nn" in kernels:
-        head += ["CMSIS-NN", "TFLM+CMSIS", "CMSIS / TFLM+CMSIS", "portable / CMSIS", "CMSIS flash B"]
+        head += ["CMSIS-NN", "TFLM+CMSIS", "CMSIS / TFLM+CMSIS", "portable / CMSIS", "CMSIS flash B",
+                 "strict CMSIS-NN", "strict / TFLM+CMSIS"]
     print("| " + " | ".join(head) + " |")
     print("|" + "---|" * len(head))
     for r in rows:
@@ -118,11 +139,36 @@ def print_table(rows: list[dict], kernels: list[str], device: str) -> None:
         if "cmsis-nn" in r:
             c = r["cmsis-nn"]
             cells += [_m(c["instructions"]), _m(r["tflm_cmsis_instructions"]), _r(r["cmsis_over_tflm_cmsis"]),
-                      _r(r["portable_over_cmsis"]), f"{c['flash_bytes']:,}"]
+                      _r(r["portable_over_cmsis"]), f"{c['flash_bytes']:,}",
+                      _m(r["cmsis-nn-strict"]["instructions"]), _r(r["strict_over_tflm_cmsis"])]
         print("| " + " | ".join(cells) + " |")
     print(f"targets: portable >= {TARGETS['portable_vs_tflm_ref']}x fewer than TFLM ref; CMSIS-NN <= "
           f"{TARGETS['cmsis_vs_tflm_cmsis']} x TFLM+CMSIS; KWS code overhead <= {TARGETS['kws_code_overhead_bytes']:,} B; "
           f"harness overhead <= {TARGETS['harness_overhead_pct']} %")
+    for line in target_report(rows):
+        print(line)
+
+
+def target_report(rows: list[dict]) -> list[str]:
+    """One line per target and model: met or missed, with the measured figure."""
+    out = []
+    for r in rows:
+        p = r["portable"]
+        checks = []
+        if r["tflm_ref_over_portable"] is not None:
+            checks.append(("portable vs TFLM ref", r["tflm_ref_over_portable"] >= TARGETS["portable_vs_tflm_ref"],
+                           f"{r['tflm_ref_over_portable']:.2f}x fewer"))
+        if r.get("cmsis_over_tflm_cmsis") is not None:
+            checks.append(("CMSIS-NN vs TFLM+CMSIS", r["cmsis_over_tflm_cmsis"] <= TARGETS["cmsis_vs_tflm_cmsis"],
+                           f"{r['cmsis_over_tflm_cmsis']:.3f}x"))
+        if r["file"] == "kws_ref_model_int8":
+            checks.append(("code overhead", p["code_overhead_bytes"] <= TARGETS["kws_code_overhead_bytes"],
+                           f"{p['code_overhead_bytes']:,} B"))
+        if p["harness_overhead_pct"] is not None:
+            checks.append(("harness overhead", p["harness_overhead_pct"] <= TARGETS["harness_overhead_pct"],
+                           f"{p['harness_overhead_pct']:.4f} %"))
+        out += [f"  {r['model']}: {name} {'met' if ok else 'MISSED'} ({fig})" for name, ok, fig in checks]
+    return out
 
 
 if __name__ == "__main__":

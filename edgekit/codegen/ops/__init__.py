@@ -11,7 +11,7 @@ import importlib
 import pkgutil
 from collections.abc import Callable
 
-from edgekit.codegen.layer import Layer
+from edgekit.codegen.layer import KernelSpec, Layer
 
 Lowering = Callable[..., Layer]
 LOWERINGS: dict[str, Lowering] = {}
@@ -27,8 +27,22 @@ def lowering(*opcodes: str) -> Callable[[Lowering], Lowering]:
     return register
 
 
+def _modules() -> list:
+    return [importlib.import_module(f"{__name__}.{mod.name}") for mod in pkgutil.iter_modules(__path__)
+            if not mod.name.startswith("_") and mod.name != "common"]
+
+
 def load_lowerings() -> dict[str, Lowering]:
-    for mod in pkgutil.iter_modules(__path__):
-        if not mod.name.startswith("_") and mod.name != "common":
-            importlib.import_module(f"{__name__}.{mod.name}")
+    _modules()
     return LOWERINGS
+
+
+def kernel_specs_of_file(file: str) -> list[KernelSpec]:
+    """Every KernelSpec whose C file is ``file``: a kernel file may define functions for several
+    parameter structs (ek_activations.c), and compiles only when all of them are declared."""
+    found: dict[str, KernelSpec] = {}
+    for mod in _modules():
+        for value in vars(mod).values():
+            if isinstance(value, KernelSpec) and value.file == file:
+                found.setdefault(value.struct, value)
+    return list(found.values())

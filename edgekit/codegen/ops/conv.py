@@ -6,7 +6,7 @@ import numpy as np
 
 from edgekit.codegen.layer import ConstArray, KernelSpec, Layer, Refusal
 from edgekit.codegen.ops import lowering
-from edgekit.codegen.ops.common import LowerCtx, check_padding, fmt_shape, out_size, ring_rows, same_padding
+from edgekit.codegen.ops.common import ConvGeometry, LowerCtx, conv_geometry, fmt_shape, ring_rows
 from edgekit.codegen.quantmath import activation_range, conv_multipliers, wrap32
 from edgekit.tflite.ir import Operator
 
@@ -25,6 +25,17 @@ KERNEL = KernelSpec(
 
 def _round4(n: int) -> int:
     return n + (4 - n % 4) % 4
+
+
+def pair_buffer_bytes(k: int) -> int:
+    """ek_pair_words(k) * 4: two patches of k int8 widened to 16 bits, interleaved (ek_kernels.h)."""
+    return 16 * (k // 4) + 8
+
+
+def portable_conv_scratch(k: int, direct: bool) -> int:
+    """Scratch for the portable kernel's fastest path: a pair buffer, plus one gathered patch of
+    k bytes unless every patch is a run of the input (1x1 kernels without padding)."""
+    return pair_buffer_bytes(k) + (0 if direct else k)
 
 
 def cmsis_conv_scratch(family: str, in_hwc: tuple[int, int, int], k_hw: tuple[int, int], out_w: int,
@@ -76,29 +87,21 @@ def lower_conv(ctx: LowerCtx, op: Operator) -> Layer:
         raise Refusal("weights must be symmetric int8 (zero point 0)")
     if wq.per_channel and wq.axis != 0:
         raise Refusal(f"per-channel weights quantized along axis {wq.axis}, expected 0")
-    o = op.options
-    padding = o.get("padding", "SAME")
-    check_padding(padding)
-    sh, sw = int(o.get("stride_h", 1)), int(o.get("stride_w", 1))
-    dh, dw = int(o.get("dilation_h_factor", 1)), int(o.get("dilation_w_factor", 1))
-    if (out_size(padding, ih, kh, sh, dh), out_size(padding, iw, kw, sw, dw)) != (oh, ow):
-        raise Refusal(f"output shape {oh}x{ow} does not follow from the input and options")
+    geo = conv_geometry(op, (ih, iw), (kh, kw), (oh, ow))
     if b_i >= 0 and ctx.t(b_i).dtype != "int32":
         raise Refusal(f"bias is {ctx.t(b_i).dtype}; int32 is supported")
     bias = np.zeros(oc, np.int64) if b_i < 0 else ctx.const(b_i).astype(np.int64).reshape(-1)
-    return conv_layer(ctx, op, x, y, w, bias, wq.scale, wq.per_channel, padding, (sh, sw), (dh, dw))
+    return conv_layer(ctx, op, x, y, w, bias, wq.scale, wq.per_channel, geo)
 
 
 def conv_layer(ctx: LowerCtx, op: Operator, x: int, y: int, w: np.ndarray, bias: np.ndarray,
-               filter_scales: np.ndarray, per_channel: bool, padding: str, stride: tuple[int, int],
-               dilation: tuple[int, int]) -> Layer:
+               filter_scales: np.ndarray, per_channel: bool, geo: ConvGeometry) -> Layer:
     """The CONV_2D layer for weights w [out_c][k_h][k_w][in_c] (also used for depthwise
     convolutions of a single input channel, which are convolutions)."""
     n, ih, iw, ic = ctx.shape(x)
     _, oh, ow, oc = ctx.shape(y)
     _, kh, kw, _ = w.shape
-    (sh, sw), (dh, dw) = stride, dilation
-    ph, pw = same_padding(padding, ih, kh, sh, dh, oh), same_padding(padding, iw, kw, sw, dw, ow)
+    (sh, sw), (dh, dw), (ph, pw), padding = geo.stride, geo.dilation, geo.pad, geo.label
     s_in, z_in = ctx.qparams(x)
     s_out, z_out = ctx.qparams(y)
     act = ctx.activation(op)
@@ -116,19 +119,22 @@ def conv_layer(ctx: LowerCtx, op: Operator, x: int, y: int, w: np.ndarray, bias:
                   stride_h=sh, stride_w=sw, dil_h=dh, dil_w=dw, pad_h=ph, pad_w=pw, input_offset=-z_in,
                   output_offset=z_out, act_min=lo, act_max=hi, weights=consts[0], bias=consts[1],
                   bias_eff=consts[2], mult=consts[3], shift=consts[4], inplace_rows=0)
-    scratch = max((cmsis_conv_scratch(f, (ih, iw, ic), (kh, kw), ow, (sh, sw), (ph, pw), (dh, dw))
-                   for f in ctx.cmsis_families), default=0)
-    if (kh, kw) != (1, 1) and scratch < kh * kw * ic and ctx.cmsis_families:
-        scratch = kh * kw * ic    # the portable kernel's patch buffer (CMSIS-NN's im2col is usually larger)
+    k = kh * kw * ic
+    direct = (kh, kw, ph, pw) == (1, 1, 0, 0)     # every patch is a run of the input: nothing to gather
+    scratch = max([portable_conv_scratch(k, direct)] + [
+        cmsis_conv_scratch(f, (ih, iw, ic), (kh, kw), ow, (sh, sw), (ph, pw), (dh, dw)) for f in ctx.cmsis_families])
     kind = "as a convolution (one input channel)" if op.opcode == "DEPTHWISE_CONV_2D" else ""
-    # In place: 1x1 unit-stride pixel by pixel (scratch: one input pixel); other single-image
-    # convolutions by rows through a ring (scratch: the ring and one patch), see ek_conv.c.
+    # In place: 1x1 unit-stride by pairs of pixels copied (widened) to scratch, or by bands of about
+    # 4 pixels for CMSIS-NN; other single-image convolutions by rows through a ring (scratch: the
+    # ring, then the portable kernel's patch buffers or CMSIS-NN's), see ek_conv.c.
     pointwise = (kh, kw, sh, sw, dh, dw, ph, pw) == (1, 1, 1, 1, 1, 1, 0, 0)
-    inplace_scratch = ic
+    inplace_scratch = pair_buffer_bytes(ic)
     if not pointwise and n == 1:
         rows = ring_rows(iw * ic, ow * oc, oh, sh, ph)
         params["inplace_rows"] = rows
-        inplace_scratch = rows * ow * oc + kh * kw * ic
+        band_buf = max((cmsis_conv_scratch(f, (h, iw, ic), (kh, kw), ow, (sh, sw), (ph, pw), (dh, dw))
+                        for f in ctx.cmsis_families for h in (ih, 1)), default=0)
+        inplace_scratch = _round4(rows * ow * oc) + _round4(max(band_buf, portable_conv_scratch(k, direct)))
     return Layer(op.index, op.opcode, KERNEL, "ek_conv_s8(&{p}, {in0}, {out0}, {scratch})",
                  tuple(params.items()), consts, (x,), (y,), scratch_bytes=scratch,
                  inplace=(x,) if pointwise or n == 1 else (), inplace_scratch_bytes=inplace_scratch,

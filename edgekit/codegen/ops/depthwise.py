@@ -6,7 +6,7 @@ import numpy as np
 
 from edgekit.codegen.layer import ConstArray, KernelSpec, Layer, Refusal
 from edgekit.codegen.ops import lowering
-from edgekit.codegen.ops.common import LowerCtx, check_padding, fmt_shape, out_size, ring_rows, same_padding
+from edgekit.codegen.ops.common import LowerCtx, conv_geometry, fmt_shape, ring_rows
 from edgekit.codegen.ops.conv import cmsis_conv_scratch, conv_layer
 from edgekit.codegen.quantmath import activation_range, conv_multipliers
 from edgekit.tflite.ir import Operator
@@ -67,14 +67,8 @@ def lower_depthwise(ctx: LowerCtx, op: Operator) -> Layer:
         raise Refusal("weights must be symmetric int8 (zero point 0)")
     if wq.per_channel and wq.axis != 3:
         raise Refusal(f"per-channel weights quantized along axis {wq.axis}, expected 3")
-    o = op.options
-    padding = o.get("padding", "SAME")
-    check_padding(padding)
-    sh, sw = int(o.get("stride_h", 1)), int(o.get("stride_w", 1))
-    dh, dw = int(o.get("dilation_h_factor", 1)), int(o.get("dilation_w_factor", 1))
-    if (out_size(padding, ih, kh, sh, dh), out_size(padding, iw, kw, sw, dw)) != (oh, ow):
-        raise Refusal(f"output shape {oh}x{ow} does not follow from the input and options")
-    ph, pw = same_padding(padding, ih, kh, sh, dh, oh), same_padding(padding, iw, kw, sw, dw, ow)
+    geo = conv_geometry(op, (ih, iw), (kh, kw), (oh, ow))
+    (sh, sw), (dh, dw), (ph, pw), padding = geo.stride, geo.dilation, geo.pad, geo.label
     if b_i >= 0 and ctx.t(b_i).dtype != "int32":
         raise Refusal(f"bias is {ctx.t(b_i).dtype}; int32 is supported")
     if ic == 1 and oc > 1:
@@ -82,7 +76,7 @@ def lower_depthwise(ctx: LowerCtx, op: Operator) -> Layer:
         # summed in the same integers), which runs as a dense dot product per pixel.
         w_conv = np.ascontiguousarray(np.transpose(w, (3, 1, 2, 0)))
         bias64 = np.zeros(oc, np.int64) if b_i < 0 else ctx.const(b_i).astype(np.int64).reshape(-1)
-        return conv_layer(ctx, op, x, y, w_conv, bias64, wq.scale, wq.per_channel, padding, (sh, sw), (dh, dw))
+        return conv_layer(ctx, op, x, y, w_conv, bias64, wq.scale, wq.per_channel, geo)
     s_in, z_in = ctx.qparams(x)
     s_out, z_out = ctx.qparams(y)
     act = ctx.activation(op)

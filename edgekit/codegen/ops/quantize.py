@@ -11,8 +11,9 @@ from edgekit.tflite.ir import Operator
 _FUNCS = {("float32", "int8"): "ek_quantize_f32_s8", ("float32", "int16"): "ek_quantize_f32_s16",
           ("int8", "int8"): "ek_requantize_s8_s8", ("int8", "int16"): "ek_requantize_s8_s16",
           ("int16", "int8"): "ek_requantize_s16_s8", ("int16", "int16"): "ek_requantize_s16_s16",
+          ("int8", "int32"): "ek_requantize_s8_s32", ("int16", "int32"): "ek_requantize_s16_s32",
           ("int8", "float32"): "ek_dequantize_s8_f32", ("int16", "float32"): "ek_dequantize_s16_f32"}
-_C = {"float32": "float", "int8": "int8_t", "int16": "int16_t"}
+_C = {"float32": "float", "int8": "int8_t", "int16": "int16_t", "int32": "int32_t"}
 
 KERNEL = KernelSpec(
     file="ek_quantize.c", struct="ek_quantize_params",

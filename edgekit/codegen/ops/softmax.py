@@ -1,4 +1,5 @@
-"""SOFTMAX, int8 -> int8 (output scale 1/256, zero point -128), along the last dimension."""
+"""SOFTMAX, int8 -> int8 (output scale 1/256, zero point -128) or int8 -> int16 (scale 1/65536,
+zero point -32768), along the last dimension."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from edgekit.tflite.ir import Operator
 KERNEL = KernelSpec(
     file="ek_softmax.c", struct="ek_softmax_params",
     fields=tuple(("int32_t", n) for n in ("rows", "depth", "input_multiplier", "input_left_shift", "diff_min")),
-    prototypes=("int ek_softmax_s8(const ek_softmax_params *p, const int8_t *in, int8_t *out)",),
+    prototypes=("int ek_softmax_s8(const ek_softmax_params *p, const int8_t *in, int8_t *out)",
+                "int ek_softmax_s8_s16(const ek_softmax_params *p, const int8_t *in, int16_t *out)"),
     cmsis_nn=True)
 
 _SCALED_DIFF_INTEGER_BITS = 5
@@ -33,11 +35,14 @@ def softmax_params(beta: float, input_scale: float) -> tuple[int, int, int]:
 def lower_softmax(ctx: LowerCtx, op: Operator) -> Layer:
     x, y = op.inputs[0], op.outputs[0]
     ctx.dtype(x)
-    ctx.dtype(y)
+    out_type = ctx.dtype(y, ("int8", "int16"))
     s_in, _ = ctx.qparams(x)
     s_out, z_out = ctx.qparams(y)
-    if z_out != -128 or s_out != float(f32(1.0 / 256)):
+    if out_type == "int8" and (z_out != -128 or s_out != float(f32(1.0 / 256))):
         raise Refusal(f"int8 softmax needs output scale 1/256 and zero point -128, got {s_out} / {z_out}")
+    # TFLite Micro accepts an int16 output within 0.1 % of 1/65536 (converters write 1/65535)
+    if out_type == "int16" and (z_out != -32768 or abs(s_out - 1.0 / 65536) > 0.001 / 65536):
+        raise Refusal(f"int16 softmax needs output scale 1/65536 and zero point -32768, got {s_out} / {z_out}")
     shape = ctx.shape(x)
     depth = shape[-1] if shape else 1
     beta = float(f32(op.options.get("beta", 1.0)))
@@ -46,5 +51,6 @@ def lower_softmax(ctx: LowerCtx, op: Operator) -> Layer:
     mult, shift, diff_min = softmax_params(beta, s_in)
     rows = ctx.t(x).num_elements // depth
     params = dict(rows=rows, depth=depth, input_multiplier=mult, input_left_shift=shift, diff_min=diff_min)
-    return Layer(op.index, op.opcode, KERNEL, "ek_softmax_s8(&{p}, {in0}, {out0})", tuple(params.items()), (),
-                 (x,), (y,), summary=f"{fmt_shape(shape)}, beta {beta:g}")
+    fn = "ek_softmax_s8" if out_type == "int8" else "ek_softmax_s8_s16"
+    return Layer(op.index, op.opcode, KERNEL, fn + "(&{p}, {in0}, {out0})", tuple(params.items()), (),
+                 (x,), (y,), summary=f"{fmt_shape(shape)}, beta {beta:g}, {out_type} output")

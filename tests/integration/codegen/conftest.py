@@ -131,3 +131,92 @@ def sweep_models(tmp_path_factory) -> dict[str, Path]:
         p.write_bytes(dilate(paths[name].read_bytes()))
         paths[f"{name}_dilated"] = p
     return paths
+
+
+def _convert_calibrated(tf, converter, shape: tuple[int, ...], seed: int) -> bytes:
+    """Full int8 (int8 I/O) with calibration data of the given shape (batch included)."""
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    rng = np.random.default_rng(seed)
+    converter.representative_dataset = lambda: ([rng.normal(0, 1, shape).astype(np.float32)] for _ in range(24))
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    converter.inference_input_type = tf.int8
+    converter.inference_output_type = tf.int8
+    return converter.convert()
+
+
+@pytest.fixture(scope="session")
+def recurrent_models(tmp_path_factory) -> dict[str, Path]:
+    """int8 LSTM models converted from tf_keras (batch 1: the converter then fuses each LSTM into
+    one UNIDIRECTIONAL_SEQUENCE_LSTM): the zoo's HAR LSTM, and a stack of two LSTMs with odd
+    sizes, the first returning its whole sequence."""
+    tf = pytest.importorskip("tensorflow")
+    tf_keras = pytest.importorskip("tf_keras")
+    from edgekit.zoo import keras_models
+
+    out = tmp_path_factory.mktemp("recurrent")
+    paths = {}
+    har = keras_models.har_lstm(batch_size=1, seed=0)
+    paths["har_lstm"] = out / "har_lstm.tflite"
+    paths["har_lstm"].write_bytes(_convert_calibrated(tf, tf.lite.TFLiteConverter.from_keras_model(har),
+                                                      (1,) + tuple(har.inputs[0].shape[1:]), 0))
+    tf_keras.utils.set_random_seed(3)
+    K = tf_keras.layers
+    x = tf_keras.Input((9, 5), batch_size=1)
+    y = K.LSTM(7, return_sequences=True)(x)
+    y = K.LSTM(6)(y)
+    stacked = tf_keras.Model(x, K.Dense(4)(y))
+    paths["stacked_lstm"] = out / "stacked_lstm.tflite"
+    paths["stacked_lstm"].write_bytes(_convert_calibrated(tf, tf.lite.TFLiteConverter.from_keras_model(stacked),
+                                                          (1, 9, 5), 1))
+    return paths
+
+
+@pytest.fixture(scope="session")
+def keras3_exports(tmp_path_factory) -> dict[str, Path]:
+    """Keras 3 models as users export them. ``dynamic_batch_*``: converted with the batch left
+    unknown, so RESHAPE / Flatten get their shapes from SHAPE / STRIDED_SLICE / PACK and dilated
+    convolutions arrive as SPACE_TO_BATCH_ND / CONV_2D / BATCH_TO_SPACE_ND. ``fixed_batch_dilated``:
+    batch 1, where the converter emits dilated convolutions directly."""
+    tf = pytest.importorskip("tensorflow")
+    keras = pytest.importorskip("keras")
+    L = keras.layers
+    out = tmp_path_factory.mktemp("keras3")
+    keras.utils.set_random_seed(5)
+
+    def dilated(batch_size):
+        return [keras.Input((12, 12, 3), batch_size=batch_size),
+                L.Conv2D(4, 3, dilation_rate=2, padding="same", activation="relu"),
+                L.DepthwiseConv2D(3, dilation_rate=2, padding="valid"),
+                L.Conv2D(5, 3, dilation_rate=(2, 3), padding="same")]
+
+    specs = {
+        # no Dense: LiteRT's FULLY_CONNECTED rounds differently from TFLite Micro's (PLATFORM_NOTES)
+        "dynamic_batch_dilated": (dilated(None) + [L.Reshape((40, 8)), L.Conv1D(3, 3), L.Flatten(), L.Softmax()],
+                                  (12, 12, 3)),
+        "dynamic_batch_dense": ([keras.Input((6, 6, 3)), L.Conv2D(4, 3, padding="same", activation="relu"),
+                                 L.Reshape((9, 16)), L.Conv1D(5, 3), L.Flatten(), L.Dense(7), L.Softmax()], (6, 6, 3)),
+        "fixed_batch_dilated": (dilated(1) + [L.Flatten(), L.Dense(6)], (12, 12, 3)),
+    }
+    paths = {}
+    for i, (name, (layers, shape)) in enumerate(specs.items()):
+        model = keras.Sequential(layers)
+        paths[name] = out / f"{name}.tflite"
+        paths[name].write_bytes(_convert_calibrated(tf, tf.lite.TFLiteConverter.from_keras_model(model),
+                                                    (1,) + shape, 10 + i))
+    return paths
+
+
+
+@pytest.fixture(scope="session")
+def svdf_models(tmp_path_factory) -> dict[str, Path]:
+    """Single-SVDF models (int8 / int16 state, zero point 0 or not, rank 1-3, batch 1-2) written
+    as flatbuffers: the asset SVDF models saturate every layer whatever the state, these do not."""
+    pytest.importorskip("ai_edge_litert")
+    from svdf_models import CASES, build_svdf
+
+    out = tmp_path_factory.mktemp("svdf")
+    paths = {}
+    for i, case in enumerate(CASES):
+        paths[case.name] = out / f"svdf_{case.name}.tflite"
+        paths[case.name].write_bytes(build_svdf(case, seed=i))
+    return paths

@@ -17,23 +17,28 @@ from edgekit.codegen.generate import codegen
 CMSIS_NN_PATH = os.environ.get("CMSIS_NN_PATH")
 
 
-def _libraries(tmp: Path, sweep_models: dict[str, Path]) -> list[tuple[Path, str]]:
-    """Libraries that together use every kernel: the sweep models plus a real model."""
+def _libraries(tmp: Path, sweep_models: dict[str, Path], recurrent: dict[str, Path]) -> list[tuple[Path, str]]:
+    """Libraries that together use every kernel: the sweep models plus real models (the HAR LSTM
+    adds LSTM and strided slices; the SVDF keyword model ek_svdf.c, whose int8- and int16-state
+    functions compile together, int16 softmax and int32 requantization)."""
     libs = []
     for name in ("conv_per_channel_dilated", "depthwise_pool", "elementwise", "layout", "dense_per_tensor"):
         gen, lib = codegen(sweep_models[name], tmp / name)
         libs.append((lib.out_dir, gen.name))
-    gen, lib = codegen(asset_model("mlperf_tiny/kws_ref_model_int8.tflite"), tmp / "kws")
-    libs.append((lib.out_dir, gen.name))
+    for name, path in (("kws", asset_model("mlperf_tiny/kws_ref_model_int8.tflite")),
+                       ("svdf", asset_model("tflm_examples/keyword_scrambled.tflite")),
+                       ("har_lstm", recurrent["har_lstm"])):
+        gen, lib = codegen(path, tmp / name)
+        libs.append((lib.out_dir, gen.name))
     return libs
 
 
 @pytest.mark.integration
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None, reason="arm-none-eabi-gcc is not installed")
-def test_cortex_m_builds_are_warning_free(tmp_path, sweep_models):
+def test_cortex_m_builds_are_warning_free(tmp_path, sweep_models, recurrent_models):
     kernels = ["portable"] + (["cmsis-nn"] if CMSIS_NN_PATH else [])
-    for lib_dir, name in _libraries(tmp_path, sweep_models):
+    for lib_dir, name in _libraries(tmp_path, sweep_models, recurrent_models):
         for cpu in CORTEX_M:
             for k in kernels:
                 objs = cross_compile(lib_dir, name, cpu, tmp_path / "obj" / name, kernels=k,

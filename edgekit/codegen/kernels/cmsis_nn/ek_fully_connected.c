@@ -1,10 +1,17 @@
 /* FULLY_CONNECTED on CMSIS-NN: arm_fully_connected_s8 (per-tensor) or
  * arm_fully_connected_per_channel_s8. The kernel sums Helium builds need (bias + input offset *
  * row sums of the weights) were computed at code generation and are passed as the context
- * buffer, so no scratch and no run-time precomputation is needed. */
+ * buffer, so no scratch and no run-time precomputation is needed. Where edgekit's kernel is the
+ * faster one (EK_OWN_KERNELS_FIRST, ek_kernels.h), it runs instead. */
 #define EK_REF_ONLY
 #include "../portable/ek_fully_connected.c"
 
+#if EK_OWN_KERNELS_FIRST
+int ek_fully_connected_s8(const ek_fully_connected_params *p, const int8_t *in, int8_t *out,
+                          ek_scratch scratch) {
+  return ek_fully_connected_s8_ref(p, in, out, scratch);
+}
+#else
 #include "arm_nnfunctions.h"
 
 int ek_fully_connected_s8(const ek_fully_connected_params *p, const int8_t *in, int8_t *out,
@@ -39,3 +46,4 @@ int ek_fully_connected_s8(const ek_fully_connected_params *p, const int8_t *in, 
   }
   return status == ARM_CMSIS_NN_SUCCESS ? EK_OK : EK_ERR_BACKEND;
 }
+#endif

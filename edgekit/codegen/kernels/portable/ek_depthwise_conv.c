@@ -10,15 +10,98 @@
  * Either way the output shares the input's memory: the layer needs no second activation buffer. */
 #include <string.h>
 
+#define EK_KERNEL_LOOPS
 #include "ek_ops.h"
 
 #define EK_DW_CHUNK 64
 
-static inline int8_t ek_dw_requant(const ek_depthwise_conv_params *p, int32_t acc, int32_t oc) {
-  int32_t v = ek_mbqm(acc, p->mult[oc], p->shift[oc]) + p->output_offset;
-  return (int8_t)EK_CLAMP(v, p->act_min, p->act_max);
+#if EK_DSP
+/* One output pixel, channels [c0, c0 + n), depth multiplier 1, four channels per word: SXTAB16
+ * extends the input and adds the input offset in one instruction, SMLABB / SMLATT accumulate
+ * each 16-bit lane into its channel. Rows of three taps (3x3 kernels) are unrolled. n <= EK_DW_CHUNK. */
+EK_DSP_LOOP void ek_dw_pixel_m1(const ek_depthwise_conv_params *p, const int8_t *img, int32_t iy0,
+                                       int32_t ix0, int32_t c0, int32_t n, int8_t *o) {
+  const int32_t ch = p->in_c, dil_w = p->dil_w, in_off = p->input_offset;
+  const int32_t *bias = p->bias;
+  int32_t acc[EK_DW_CHUNK];
+  const int32_t pair = (int32_t)(((uint32_t)(uint16_t)in_off) * 0x10001u);
+  int32_t ky0, ky1, kx0, kx1, c, rows, cols, x_row, w_row, x_col;
+  const int8_t *x_first, *w_first;
+  ek_tap_range(iy0, p->k_h, p->dil_h, p->in_h, &ky0, &ky1);
+  ek_tap_range(ix0, p->k_w, dil_w, p->in_w, &kx0, &kx1);
+  rows = ky1 - ky0;
+  cols = kx1 - kx0;
+  x_row = p->in_w * ch * p->dil_h;
+  w_row = p->k_w * ch;
+  x_col = ch * dil_w;
+  x_first = img + ((size_t)(iy0 + ky0 * p->dil_h) * p->in_w + ix0 + kx0 * dil_w) * ch;
+  w_first = p->weights + ((size_t)ky0 * p->k_w + kx0) * ch;
+  if (rows <= 0 || cols <= 0) rows = cols = 0;
+  for (c = c0; c + 4 <= c0 + n; c += 4) {
+    int32_t a0 = bias[c], a1 = bias[c + 1], a2 = bias[c + 2], a3 = bias[c + 3], r, t;
+    const int8_t *xr = x_first + c, *wr = w_first + c;
+    if (cols == 3 && dil_w == 1) {
+      for (r = rows; r > 0; --r, xr += x_row, wr += w_row) {
+        uint32_t xv = ek_load4(xr), wv = ek_load4(wr);
+        int32_t xe = ek_even16_add(pair, xv), we = ek_even16(wv);
+        a0 = ek_smlabb(xe, we, a0);
+        a2 = ek_smlatt(xe, we, a2);
+        xe = ek_odd16_add(pair, xv);
+        we = ek_odd16(wv);
+        a1 = ek_smlabb(xe, we, a1);
+        a3 = ek_smlatt(xe, we, a3);
+        xv = ek_load4(xr + ch);
+        wv = ek_load4(wr + ch);
+        xe = ek_even16_add(pair, xv);
+        we = ek_even16(wv);
+        a0 = ek_smlabb(xe, we, a0);
+        a2 = ek_smlatt(xe, we, a2);
+        xe = ek_odd16_add(pair, xv);
+        we = ek_odd16(wv);
+        a1 = ek_smlabb(xe, we, a1);
+        a3 = ek_smlatt(xe, we, a3);
+        xv = ek_load4(xr + 2 * ch);
+        wv = ek_load4(wr + 2 * ch);
+        xe = ek_even16_add(pair, xv);
+        we = ek_even16(wv);
+        a0 = ek_smlabb(xe, we, a0);
+        a2 = ek_smlatt(xe, we, a2);
+        xe = ek_odd16_add(pair, xv);
+        we = ek_odd16(wv);
+        a1 = ek_smlabb(xe, we, a1);
+        a3 = ek_smlatt(xe, we, a3);
+      }
+    } else {
+      for (r = rows; r > 0; --r, xr += x_row, wr += w_row) {
+        const int8_t *xp = xr, *wp = wr;
+        for (t = cols; t > 0; --t, xp += x_col, wp += ch) {
+          const uint32_t xv = ek_load4(xp), wv = ek_load4(wp);
+          int32_t xe = ek_even16_add(pair, xv), we = ek_even16(wv);
+          a0 = ek_smlabb(xe, we, a0);
+          a2 = ek_smlatt(xe, we, a2);
+          xe = ek_odd16_add(pair, xv);
+          we = ek_odd16(wv);
+          a1 = ek_smlabb(xe, we, a1);
+          a3 = ek_smlatt(xe, we, a3);
+        }
+      }
+    }
+    acc[c - c0] = a0;
+    acc[c - c0 + 1] = a1;
+    acc[c - c0 + 2] = a2;
+    acc[c - c0 + 3] = a3;
+  }
+  for (; c < c0 + n; ++c) {
+    int32_t a = bias[c], r, t;
+    const int8_t *xr = x_first + c, *wr = w_first + c;
+    for (r = rows; r > 0; --r, xr += x_row, wr += w_row) {
+      for (t = 0; t < cols; ++t) a += ((int32_t)xr[t * x_col] + in_off) * wr[t * ch];
+    }
+    acc[c - c0] = a;
+  }
+  ek_requant_run(acc, p->mult + c0, p->shift + c0, n, p->output_offset, p->act_min, p->act_max, o);
 }
-
+#else
 /* One output pixel, channels [c0, c0 + n), depth multiplier 1: channel-contiguous vector loops. */
 static void ek_dw_pixel_m1(const ek_depthwise_conv_params *p, const int8_t *img, int32_t iy0,
                            int32_t ix0, int32_t c0, int32_t n, int8_t *o) {
@@ -40,55 +123,26 @@ static void ek_dw_pixel_m1(const ek_depthwise_conv_params *p, const int8_t *img,
   }
   ek_requantize_block(acc, p->mult + c0, p->shift + c0, n, p->output_offset, p->act_min, p->act_max, o);
 }
+#endif
 
-/* One output pixel, any depth multiplier: blocks of whole input channels (mult outputs each). */
-static void ek_dw_pixel_mult(const ek_depthwise_conv_params *p, const int8_t *img, int32_t iy0, int32_t ix0,
-                             int8_t *o) {
-  int32_t acc[EK_DW_CHUNK];
-  const int32_t mult = p->depth_mult;
-  const int32_t block = mult <= EK_DW_CHUNK ? (EK_DW_CHUNK / mult) * mult : mult;
-  int32_t c0, ky, kx, j;
-  if (mult > EK_DW_CHUNK) {  /* very large multipliers: one output at a time */
-    for (c0 = 0; c0 < p->out_c; ++c0) {
-      int32_t a = p->bias[c0];
-      for (ky = 0; ky < p->k_h; ++ky) {
-        const int32_t iy = iy0 + ky * p->dil_h;
-        if (iy < 0 || iy >= p->in_h) continue;
-        for (kx = 0; kx < p->k_w; ++kx) {
-          const int32_t ix = ix0 + kx * p->dil_w;
-          if (ix < 0 || ix >= p->in_w) continue;
-          a += ((int32_t)img[((size_t)iy * p->in_w + ix) * p->in_c + c0 / mult] + p->input_offset) *
-               (int32_t)p->weights[((size_t)ky * p->k_w + kx) * p->out_c + c0];
-        }
-      }
-      ek_requantize_block(&a, p->mult + c0, p->shift + c0, 1, p->output_offset, p->act_min, p->act_max, o + c0);
-    }
-    return;
-  }
-  int32_t ky0, ky1, kx0, kx1;
+/* One output pixel, any depth multiplier (rare: a plain loop, one output at a time). */
+EK_COLD void ek_dw_pixel_mult(const ek_depthwise_conv_params *p, const int8_t *img, int32_t iy0, int32_t ix0,
+                              int8_t *o) {
+  int32_t ky0, ky1, kx0, kx1, oc, ky, kx;
   ek_tap_range(iy0, p->k_h, p->dil_h, p->in_h, &ky0, &ky1);
   ek_tap_range(ix0, p->k_w, p->dil_w, p->in_w, &kx0, &kx1);
-  for (c0 = 0; c0 < p->out_c; c0 += block) {
-    const int32_t n = EK_MIN(block, p->out_c - c0);
-    for (j = 0; j < n; ++j) acc[j] = p->bias[c0 + j];
+  for (oc = 0; oc < p->out_c; ++oc) {
+    const int8_t *x = img + oc / p->depth_mult;
+    int32_t a = p->bias[oc];
     for (ky = ky0; ky < ky1; ++ky) {
       const int32_t iy = iy0 + ky * p->dil_h;
       for (kx = kx0; kx < kx1; ++kx) {
         const int32_t ix = ix0 + kx * p->dil_w;
-        const int8_t *x, *w;
-        int32_t ic;
-        x = img + ((size_t)iy * p->in_w + ix) * p->in_c;
-        w = p->weights + ((size_t)ky * p->k_w + kx) * p->out_c + c0;
-        if (p->in_c == 1) {  /* one input channel (first layers): every output reads the same input */
-          ek_mac_broadcast(acc, w, (int32_t)x[0] + p->input_offset, n);
-          continue;
-        }
-        for (j = 0, ic = c0 / mult; j < n; j += mult, ++ic) {
-          ek_mac_broadcast(acc + j, w + j, (int32_t)x[ic] + p->input_offset, mult);
-        }
+        a += ((int32_t)x[((size_t)iy * p->in_w + ix) * p->in_c] + p->input_offset) *
+             (int32_t)p->weights[((size_t)ky * p->k_w + kx) * p->out_c + oc];
       }
     }
-    ek_requantize_block(acc, p->mult + c0, p->shift + c0, n, p->output_offset, p->act_min, p->act_max, o + c0);
+    ek_requant_run(&a, p->mult + oc, p->shift + oc, 1, p->output_offset, p->act_min, p->act_max, o + oc);
   }
 }
 
@@ -121,7 +175,7 @@ static int ek_dw_inplace_rows(const ek_depthwise_conv_params *p, int8_t *data, e
   return EK_OK;
 }
 
-static int ek_dw_inplace(const ek_depthwise_conv_params *p, int8_t *data, ek_scratch scratch) {
+EK_COLD int ek_dw_inplace(const ek_depthwise_conv_params *p, int8_t *data, ek_scratch scratch) {
   const int32_t plane = p->out_h * p->out_w;
   int8_t *tmp = (int8_t *)scratch.buf;
   int32_t c, oy, ox, ky, kx;
@@ -142,7 +196,8 @@ static int ek_dw_inplace(const ek_depthwise_conv_params *p, int8_t *data, ek_scr
                    (int32_t)p->weights[((size_t)ky * p->k_w + kx) * p->out_c + c];
           }
         }
-        tmp[oy * p->out_w + ox] = ek_dw_requant(p, acc, c);
+        ek_requant_run(&acc, p->mult + c, p->shift + c, 1, p->output_offset, p->act_min, p->act_max,
+                       tmp + oy * p->out_w + ox);
       }
     }
     for (oy = 0; oy < plane; ++oy) data[(size_t)oy * p->out_c + c] = tmp[oy];
