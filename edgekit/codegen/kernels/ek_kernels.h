@@ -328,6 +328,21 @@ static inline int32_t ek_smlatt(int32_t a, int32_t b, int32_t acc) {
 #define EK_OWN_KERNELS_FIRST 0
 #endif
 
+/* In-place layers by bands of output rows (the CMSIS-NN adapters): output rows [flushed, r) wait
+ * in `staged`; those whose bytes no output row from r on reads as input (rows from
+ * max(0, r * stride - pad) on) are copied to their place. Returns the new number of flushed rows. */
+static inline int32_t ek_flush_rows(int8_t *data, int8_t *staged, int32_t flushed, int32_t r, int32_t out_h,
+                                    int32_t stride, int32_t pad, size_t out_row, size_t in_row) {
+  int32_t k = 0;
+  while (flushed + k < r) {
+    if (r < out_h && (size_t)(flushed + k + 1) * out_row > (size_t)EK_MAX(0, r * stride - pad) * in_row) break;
+    ++k;
+  }
+  memcpy(data + (size_t)flushed * out_row, staged, (size_t)k * out_row);
+  memmove(staged, staged + (size_t)k * out_row, (size_t)(r - flushed - k) * out_row);
+  return flushed + k;
+}
+
 /* 4 int8 as one word; memcpy compiles to a single (unaligned-capable) load on Cortex-M. */
 static inline uint32_t ek_load4(const int8_t *p) {
   uint32_t w;

@@ -74,7 +74,6 @@ static int ek_dw_cmsis_rows_inplace(const ek_depthwise_conv_params *p, int8_t *d
     const int32_t first = EK_MAX(0, top);
     const int32_t last = EK_MIN(p->in_h, (r + n - 1) * p->stride_h - p->pad_h + span);
     const cmsis_nn_dims in_dims = {1, last - first, p->in_w, p->in_c}, out_dims = {1, n, p->out_w, p->out_c};
-    int32_t k = 0;
     int rc;
     if (n < 1) return EK_ERR_SCRATCH;
     cp.padding.h = first - top;
@@ -82,17 +81,7 @@ static int ek_dw_cmsis_rows_inplace(const ek_depthwise_conv_params *p, int8_t *d
                           scratch.buf, reserve);
     if (rc != EK_OK) return rc;
     r += n;
-    /* rows whose bytes no later output row reads as input go to their place */
-    while (flushed + k < r) {
-      if (r < p->out_h) {
-        const int32_t next_first = EK_MAX(0, r * p->stride_h - p->pad_h);
-        if ((size_t)(flushed + k + 1) * orow > (size_t)next_first * irow) break;
-      }
-      ++k;
-    }
-    memcpy(data + (size_t)flushed * orow, rows, (size_t)k * orow);
-    memmove(rows, rows + (size_t)k * orow, (size_t)(r - flushed - k) * orow);
-    flushed += k;
+    flushed = ek_flush_rows(data, rows, flushed, r, p->out_h, p->stride_h, p->pad_h, orow, irow);
   }
   return EK_OK;
 }
