@@ -21,6 +21,10 @@ _COMMANDS = (
     "edgekit.cli.run:RunCommand",
     "edgekit.cli.profile:ProfileCommand",
     "edgekit.cli.traces:TracesCommand",
+    "edgekit.cli.lut:LutCommand",
+    "edgekit.cli.predictor:PredictorCommand",
+    "edgekit.cli.predict:PredictCommand",
+    "edgekit.cli.search:SearchCommand",
 )
 
 
