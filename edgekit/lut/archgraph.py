@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from edgekit.lut.archspace import ArchSpec, McuSpace, layer_plan, sample_architectures
-from edgekit.lut.blocks import inverted_residual, kernel_for, strided
+from edgekit.lut.archspace import ArchSpec, McuSpace, sample_architectures
+from edgekit.lut.blocks import add_arch
 from edgekit.lut.signatures import OpSig, graph_signatures
 from edgekit.lut.space import Config
 from edgekit.lut.writer import GraphWriter
@@ -25,26 +25,19 @@ from edgekit.lut.writer import GraphWriter
 LUT_SEED = 500   # architectures enumerated into the LUT (the training and held-out sets use other seeds)
 
 
-def _orient(spec: ArchSpec, k: int, s: int) -> tuple[tuple[int, int], tuple[int, int]]:
-    return kernel_for(spec.height, k, s, spec.width if spec.height > 1 else 0)
-
-
 def write_int8(spec: ArchSpec, seed: int = 0) -> bytes:
     w = GraphWriter(seed=seed, name=f"arch:{spec.key}")
-    x = w.input((1, *spec.input_shape_nhwc))
-    for layer in layer_plan(spec):
-        if layer["op"] == "conv":
-            k, s = _orient(spec, layer["k"], layer["stride"])
-            if layer["stride"] > 1:
-                x = strided(w, x, k, s, "RELU6", layer["cout"])
-            else:
-                x = w.conv2d(x, layer["cout"], k, (1, 1), "SAME", "RELU6")
-        elif layer["op"] == "block":
-            x = inverted_residual(w, x, layer["cout"], layer["k"], layer["e"], layer["stride"], layer["residual"])
-        else:
-            x = w.fully_connected(w.mean(x), layer["classes"])
-    w.output(x)
+    add_arch(w, spec)
     return w.finish()
+
+
+def arch_models(n_archs: int, seed: int = LUT_SEED,
+                spaces: tuple[McuSpace, ...] | None = None) -> list[tuple[Config, np.ndarray]]:
+    """``n_archs`` sampled architectures as whole-model configurations (family ``arch``): on a
+    device with per-layer timing each of their operators is measured in its real context (the
+    code generator's memory plan decides, e.g., which layers run in place)."""
+    return [(Config.make("arch", {"spec": s.to_json()}), np.zeros(0))
+            for s in sample_architectures(n_archs, seed, spaces)]
 
 
 def config_of(sig: OpSig) -> Config | None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from edgekit.core.errors import UsageError
+from edgekit.lut.archspace import ArchSpec, layer_plan
 from edgekit.lut.writer import GraphWriter, Ref
 
 
@@ -142,3 +143,28 @@ def build_chain(w: GraphWriter, p: dict[str, Any], variant: str) -> None:
     for _ in range(p["n"]):
         y = w.add(y, x)
     w.output(y)
+
+
+def add_arch(w: GraphWriter, spec: ArchSpec) -> None:
+    """An architecture of the search space (edgekit.lut.archspace), written as the TFLite converter
+    writes the Keras model of edgekit.predict.archbuild."""
+    def orient(k: int, s: int) -> tuple[tuple[int, int], tuple[int, int]]:
+        return kernel_for(spec.height, k, s, spec.width if spec.height > 1 else 0)
+
+    x = w.input((1, *spec.input_shape_nhwc))
+    for layer in layer_plan(spec):
+        if layer["op"] == "conv":
+            k, s = orient(layer["k"], layer["stride"])
+            if layer["stride"] > 1:
+                x = strided(w, x, k, s, "RELU6", layer["cout"])
+            else:
+                x = w.conv2d(x, layer["cout"], k, (1, 1), "SAME", "RELU6")
+        elif layer["op"] == "block":
+            x = inverted_residual(w, x, layer["cout"], layer["k"], layer["e"], layer["stride"], layer["residual"])
+        else:
+            x = w.fully_connected(w.mean(x), layer["classes"])
+    w.output(x)
+
+
+def build_arch(w: GraphWriter, p: dict[str, Any], variant: str) -> None:
+    add_arch(w, ArchSpec.from_json(p["spec"]))

@@ -105,10 +105,13 @@ def build_lut(backend: Backend, table: LutTable, kind: str, options: BuildOption
     # the search space's and the zoo's own operators first: under a tight budget they matter most
     jobs: list[Job] = []
     if archs_n:
-        from edgekit.lut.archgraph import arch_start
+        from edgekit.lut.archgraph import arch_models, arch_start
 
-        jobs += jobs_from([(c, u) for c, u in arch_start(archs_n) if families is None or c.family in families],
-                          0, "arch")
+        if getattr(backend, "per_layer", False):   # whole architectures, every layer timed in context
+            jobs += jobs_from(arch_models(archs_n), 0, "arch")
+        else:                                       # their operators, one model each
+            jobs += jobs_from([(c, u) for c, u in arch_start(archs_n) if families is None or c.family in families],
+                              0, "arch")
     if options.zoo:
         from edgekit.lut.archgraph import zoo_start
 

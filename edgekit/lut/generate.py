@@ -78,6 +78,9 @@ def make_batches(members: list[Member], root: Path, limits: BatchLimits = BatchL
     cur: list[Member] = []
     tot = _Size(0, 0, 0, 0)
     for m in members:
+        if m.config.family == "arch":   # a whole model: alone, so that its memory plan is its own
+            groups.append([m])
+            continue
         z = _size(m.config, m.variant)
         nxt = _Size(tot.act_bytes + z.act_bytes, tot.weight_bytes + z.weight_bytes,
                     tot.output_bytes + z.output_bytes, tot.macs + z.macs)

@@ -44,6 +44,7 @@ class Job:
 
 class Backend(Protocol):
     provenance: Provenance
+    per_layer: bool          # measures each layer of a model (then whole models give operator rows)
 
     def measure(self, jobs: list[Job], sink: RowSink) -> None: ...
     def close(self) -> None: ...
@@ -76,6 +77,8 @@ def _unit_rows(prov: Provenance, job: Job, path: Path, metrics: dict[str, Any], 
 
 class LinuxBackend:
     """Linux (SSH) and Android (ADB) devices: the on-device runner, one session for all models."""
+
+    per_layer = False
 
     def __init__(self, profile: DeviceProfile, target: Any, measurer: Any, options: Any, root: Path,
                  store: TraceStore) -> None:
@@ -179,6 +182,8 @@ def board_tool_versions(emulated: bool, kernels: str = "portable") -> dict[str, 
 
 class McuBackend:
     """Microcontroller boards: batch graphs, one firmware each, per-layer instruction/cycle counts."""
+
+    per_layer = True
 
     def __init__(self, profile: DeviceProfile, root: Path, store: TraceStore, kernels: str = "portable",
                  cmsis_nn_path: str | None = None, limits: BatchLimits = BatchLimits()) -> None:

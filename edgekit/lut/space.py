@@ -26,7 +26,7 @@ from typing import Any, Callable
 import numpy as np
 
 from edgekit.core.errors import UsageError
-from edgekit.lut.blocks import build_block, build_chain, build_pair, build_single, kernel_for
+from edgekit.lut.blocks import build_arch, build_block, build_chain, build_pair, build_single, kernel_for
 from edgekit.lut.writer import GraphWriter
 
 ACTS = ("NONE", "RELU", "RELU6")
@@ -213,6 +213,8 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
     Family("block", 8, 0.10, _block_params, ("block",), build_block),
     Family("pair", 7, 0.10, _pair_params, ("pair", "a", "b"), build_pair),
     Family("chain", 1, 0.03, _chain_params, ("chain",), build_chain),
+    # whole search-space architectures (edgekit.lut.archgraph.arch_models), not drawn from the cube
+    Family("arch", 0, 0.0, lambda u: {}, ("model",), build_arch),
 )}
 # families whose variants are single operators: their rows train the per-kernel models
 OP_FAMILIES = tuple(n for n, f in FAMILIES.items() if f.variants == ("op",))
@@ -248,7 +250,7 @@ def sobol_start(total: int, seed: int = 0, families: tuple[str, ...] | None = No
 
     from scipy.stats import qmc
 
-    names = families or tuple(FAMILIES)
+    names = tuple(n for n in (families or tuple(FAMILIES)) if FAMILIES[n].dims > 0)
     weights = np.array([FAMILIES[n].weight for n in names])
     counts = np.maximum(2, np.round(total * weights / weights.sum())).astype(int)
     out: list[tuple[Config, np.ndarray]] = []

@@ -6,9 +6,8 @@ Every later round refits the latency predictor and the RAM/flash offsets on all 
 runs the strategy, and measures the candidates chosen by ``select``: the most accurate ones
 predicted to land within [-band, 0] of the latency target, and the most accurate one expected to
 meet it with margin ("expected to meet" = predicted mean plus z standard deviations). The
-latency of an int8 network on these kernels depends on its trained weights (requantisation paths:
-the same architecture measured 82.2 k instructions untrained and 109.3 k trained on qemu-m4), so
-no predictor from the architecture alone is exact; landing comes from measuring several
+predictor is not exact (on qemu-m4 the per-layer model errs by ~2 % RMS after six networks:
+kernels have costs the cost terms do not describe), so landing comes from measuring several
 candidates near the target, each of them the real trained artifact.
 
 The answer (``choose_winner``) is decided on measured latency, RAM and flash only. Among the

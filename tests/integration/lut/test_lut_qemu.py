@@ -30,6 +30,10 @@ def test_lut_build_train_eval_on_qemu(edgekit_cli, qemu_tools, tmp_path):
     assert (work["instructions"] > 0).all()
     assert (rows[rows["kernel_type"] == "reshape"]["instructions"] == 0).all()   # a view runs no code
     assert rows["trace_run_key"].nunique() < len(rows) / 3       # many kernels per firmware
+    # whole architectures timed layer by layer, with the code generator's in-place decision in
+    # every signature (it changes the kernel path, hence the count)
+    assert set(rows["family"]) >= {"arch"} and set(rows["f_inplace"]) <= {0.0, 1.0}
+    assert rows["signature"].map(lambda t: "inplace" in json.loads(t)).all()
     assert json.loads(rows["measure_config"].iloc[0])["board_code"]
 
     code, out = edgekit_cli("predictor", "train", "--device", "qemu-m4", "--lut", lut, "--archs", "4", "--json")

@@ -25,8 +25,12 @@ def test_adaptation_learns_the_new_devices_relative_kernel_costs(fake_trained, f
 def test_parts_split_the_prediction_and_the_fit_refuses_bad_sizes(fake_trained):
     pred, _, _, _, held_out = fake_trained
     P = parts(pred, [m.graph for m in held_out[:3]])
-    assert P.shape == (3, len(PARTS) + 1) and (P[:, -1] == 1).all() and (P >= 0).all()
+    n = len(PARTS)
+    assert P.shape == (3, 3 * n + 1) and (P[:, n] == 1).all() and (P >= 0).all()
+    predicted = [p.by_method["gbm"] - pred.overhead.value for p in pred.predict_many([m.graph for m in held_out[:3]])]
+    assert np.allclose(P[:, :n].sum(axis=1), predicted, rtol=0.2)   # the parts are the per-kernel figures
+    assert (P[:, n + 1:2 * n + 1].sum(axis=1) > 0).all()              # MACs of the groups
     with pytest.raises(UsageError):
         fit_adapted(P[:1], np.ones(1))
     with pytest.raises(UsageError, match="at most 20"):
-        fit_adapted(np.ones((21, len(PARTS) + 1)), np.ones(21))
+        fit_adapted(np.ones((21, 3 * n + 1)), np.ones(21))
