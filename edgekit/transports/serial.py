@@ -74,8 +74,16 @@ class SerialTransport(Transport):
         deadline = time.monotonic() + self.options.connect_timeout_s
         while True:
             try:
-                self._port = serial.serial_for_url(self.options.url, baudrate=self.options.baudrate,
-                                                   timeout=0, write_timeout=self.options.write_timeout_s)
+                port = serial.serial_for_url(self.options.url, baudrate=self.options.baudrate, timeout=0,
+                                             write_timeout=self.options.write_timeout_s, do_not_open=True)
+                # pyserial's open() ends by discarding every byte already received. A board (or
+                # QEMU with wait=on, which starts the CPU the moment we connect) may have sent its
+                # BOOT frame by then; on a loaded host that frame was lost and the session failed
+                # with "no BOOT frame". Stale bytes are harmless: frames carry a CRC and a sequence.
+                port.reset_input_buffer = lambda: None
+                port.open()
+                del port.reset_input_buffer
+                self._port = port
                 return
             except (serial.SerialException, OSError, ValueError) as e:
                 if time.monotonic() >= deadline:

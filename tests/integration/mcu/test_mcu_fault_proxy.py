@@ -14,11 +14,15 @@ from edgekit.measure.mcu_reference import host_build_outputs
 from edgekit.measure.mcu_run import McuRunOptions, build_checked
 from edgekit.measure.mcu_session import SessionOptions, measure_on_board
 
+from _support import load_slack
+
 from .conftest import FIXTURE_LIB
 from .proxy import Faults, ProxiedQemu
 
 pytestmark = pytest.mark.integration
-FAST = ProtocolOptions(reply_timeout_s=0.25, retries=8, invoke_idle_timeout_s=3.0, boot_timeout_s=3.0)
+SLACK = load_slack()   # a loaded machine must not look like a faulty link
+FAST = ProtocolOptions(reply_timeout_s=0.25 * SLACK, retries=8, invoke_idle_timeout_s=3.0 * SLACK,
+                       boot_timeout_s=3.0 * SLACK)
 
 
 @pytest.fixture(scope="module")
@@ -65,5 +69,5 @@ def test_hopeless_link_fails_clearly(setup):
     faults = Faults(flip=0.2, seed=9, skip_first_bytes=0)
     with pytest.raises(DeviceError, match=r"no reply|damaged|do not match|did not"):
         measure_on_board(profile, image, inputs[:2], work / "hopeless",
-                         SessionOptions(protocol=ProtocolOptions(reply_timeout_s=0.3, retries=3, boot_timeout_s=1.0)),
+                         SessionOptions(protocol=ProtocolOptions(reply_timeout_s=0.3 * SLACK, retries=3, boot_timeout_s=1.0 * SLACK)),
                          flasher=ProxiedQemu(profile, faults))

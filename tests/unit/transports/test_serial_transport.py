@@ -81,3 +81,37 @@ def test_options_from_profiles():
         options_for_profile(m4)
     with pytest.raises(DeviceError, match="no serial port matches"):
         options_for_profile(load_profile("nucleo-l4r5zi"))
+
+
+def test_bytes_sent_at_connect_are_not_discarded(monkeypatch):
+    """QEMU with wait=on starts the board the moment we connect, and the board's first words (its
+    BOOT frame) may arrive before open() returns. pyserial's open() discards what has arrived;
+    edgekit must not (on a loaded CI host this lost the BOOT frame)."""
+    import serial.urlhandler.protocol_socket as ps
+
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(1)
+
+    def board():
+        conn, _ = srv.accept()
+        conn.sendall(b"BOOT!")
+        time.sleep(1.0)
+        conn.close()
+
+    threading.Thread(target=board, daemon=True).start()
+    real_connect = ps.socket.create_connection
+
+    def slow_connect(*a, **kw):          # the host is descheduled right after connecting
+        s = real_connect(*a, **kw)
+        time.sleep(0.3)
+        return s
+
+    monkeypatch.setattr(ps.socket, "create_connection", slow_connect)
+    t = SerialTransport(SerialOptions(url=f"socket://127.0.0.1:{srv.getsockname()[1]}"))
+    t.open()
+    try:
+        assert t.read(5, 2.0) == b"BOOT!"
+    finally:
+        t.close()
+        srv.close()
