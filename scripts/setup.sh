@@ -36,12 +36,12 @@ want=$(sha256sum pyproject.toml | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "setup: installing Python packages (first time: ~2 min, ~4 GB)"
   log=$(mktemp)
-  if ! .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]' >"$log" 2>&1; then
+  if ! .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test,scale]' >"$log" 2>&1; then
     grep -v "^WARNING: Location" "$log" | tail -30 >&2
     echo "error: pip could not install the pinned packages (hint: read the pip output above)" >&2; exit 1
   fi
   rm -f "$log"
-  TF_CPP_MIN_LOG_LEVEL=3 .venv/bin/python -c "import edgekit, torch, tensorflow, ai_edge_litert, onnx2tf, lightgbm, pymoo, serial, paramiko, pytest, xdist, pytest_timeout" \
+  TF_CPP_MIN_LOG_LEVEL=3 .venv/bin/python -c "import edgekit, torch, tensorflow, ai_edge_litert, onnx2tf, lightgbm, pymoo, serial, paramiko, pytest, xdist, pytest_timeout, ray, matplotlib, scipy" \
     || { echo "error: Python packages did not install (hint: read the pip output above)" >&2; exit 1; }
   echo "$want" > "$stamp"
 fi
