@@ -21,7 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from edgekit.convert.capture import CapturedLog
-from edgekit.convert.frontends.onnx_fold import fold_constants
+from edgekit.convert.frontends.onnx_fold import fold_constants, static_shapes
+from edgekit.convert.frontends.onnx_strides import equalize_depthwise_strides
 from edgekit.convert.shapes import resolve_shape
 from edgekit.convert.tfmodel import InputSpec, TFModel, channels_last_perm
 from edgekit.core.errors import ConversionError, InputFileError, UsageError
@@ -131,6 +132,7 @@ def onnx_to_saved_model(path: Path, input_shapes: tuple[tuple[int, ...], ...], w
         raise ConversionError(f"cannot evaluate the shape arithmetic of {path.name} ({type(e).__name__}: {e})",
                               "export the model with static shapes and constant folding on") from e
 
+    equalize_depthwise_strides(model, static_shapes(model))
     keep, specs_out = [], []
     for vi, shape in zip(inputs, specs):
         rank = len(shape)
