@@ -33,8 +33,12 @@ def _context(args: argparse.Namespace) -> tuple[Any, Path, Any]:
 def _measure(items: list[Any], profile: Any, root: Path, store: Any, args: argparse.Namespace) -> list[Any]:
     from edgekit.predict.wholesets import measure_items
 
+    def progress(k: int, n: int) -> None:
+        if not args.json and (k % 10 == 0 or k == n):
+            sys.stderr.write(f"{profile.id}: whole models measured {k}/{n}\n")
+
     return measure_items(items, profile, store, root, linux_options(args), args.sessions, args.kernels,
-                         args.trust_on_first_use)
+                         args.trust_on_first_use, progress)
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:

@@ -56,7 +56,7 @@ def test_items(n: int, cache: Path, converter: int = 0, zoo: bool = True, assets
 
 
 def _linux_measure(items: list[ModelItem], profile: DeviceProfile, options: Any, store: TraceStore, sessions: int,
-                   trust_on_first_use: bool) -> dict[str, tuple[float, tuple[str, ...]]]:
+                   trust_on_first_use: bool, progress: Callable[[int, int], None]) -> dict[str, tuple[float, tuple[str, ...]]]:
     from edgekit.core.trace import run_key
     from edgekit.measure.collect import ModelJob, collect
     from edgekit.measure.energy.factory import meter_for
@@ -69,6 +69,7 @@ def _linux_measure(items: list[ModelItem], profile: DeviceProfile, options: Any,
     try:
         for s in range(1, sessions + 1):   # one pass per session: interference does not hit one model only
             collect(jobs, measurer, profile, replace(options, sessions=s), store)
+            progress(s * len(jobs), sessions * len(jobs))
     finally:
         target.close()
     config = measurer.config(options)
@@ -86,7 +87,7 @@ def mcu_config(kernels: str) -> dict[str, Any]:
 
 
 def _mcu_measure(items: list[ModelItem], profile: DeviceProfile, store: TraceStore, work: Path,
-                 kernels: str) -> dict[str, tuple[float, tuple[str, ...]]]:
+                 kernels: str, progress: Callable[[int, int], None]) -> dict[str, tuple[float, tuple[str, ...]]]:
     from edgekit.lut.measure import board_tool_versions
     from edgekit.measure.mcu_run import McuRunOptions, result_record, run_model
 
@@ -98,7 +99,8 @@ def _mcu_measure(items: list[ModelItem], profile: DeviceProfile, store: TraceSto
     runs = store.runs()
     out = {}
     tools = None
-    for item in items:
+    for k, item in enumerate(items, 1):
+        progress(k - 1, len(items))
         sha = sha256_file(item.path)
         prior = runs[(runs["artifact_sha256"] == sha) & (runs["device_id"] == profile.id)] if not runs.empty else runs
         hit = [r for _, r in prior.iterrows() if {k: json.loads(r["config"]).get(k) for k in want} == want
@@ -111,6 +113,7 @@ def _mcu_measure(items: list[ModelItem], profile: DeviceProfile, store: TraceSto
         record = result_record(result, profile, tools)
         store.append(record)
         out[item.name] = (float(result.count_per_inference), (record.identity["run_key"],))
+    progress(len(items), len(items))
     return out
 
 
@@ -119,8 +122,9 @@ def measure_items(items: list[ModelItem], profile: DeviceProfile, store: TraceSt
                   trust_on_first_use: bool = False,
                   on_progress: Callable[[int, int], None] | None = None) -> list[WholeModel]:
     """Measure (or reuse measurements of) whole models; returns them with their figures."""
+    progress = on_progress or (lambda k, n: None)
     if profile.kind == "mcu":
-        figs = _mcu_measure(items, profile, store, lut_root / profile.id / "mcu-work-whole", kernels)
+        figs = _mcu_measure(items, profile, store, lut_root / profile.id / "mcu-work-whole", kernels, progress)
     else:
-        figs = _linux_measure(items, profile, linux_options, store, sessions, trust_on_first_use)
+        figs = _linux_measure(items, profile, linux_options, store, sessions, trust_on_first_use, progress)
     return [WholeModel(i.name, read_tflite(i.path), figs[i.name][0], figs[i.name][1], i.source) for i in items]

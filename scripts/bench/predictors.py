@@ -52,6 +52,14 @@ def _sshd(start: bool):  # noqa: ANN202
     return mod.start_sshd(mod.DEFAULT_STATE, 2222)
 
 
+def log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def _every(label: str, step: int = 10):  # noqa: ANN202
+    return lambda k, n: (k % step == 0 or k == n) and log(f"{label}: {k}/{n}")
+
+
 def noise(store: TraceStore, whole: list, sessions: int) -> dict[str, float]:
     """Session-to-session spread of the same held-out models (wall-clock devices)."""
     runs = store.runs().set_index("run_key")
@@ -81,21 +89,25 @@ def bench_device(device: str, args: argparse.Namespace) -> dict:
                    else LinuxBackend.connect(profile, LINUX, root, store))
         t0 = time.monotonic()
         try:
-            rep = build_lut(backend, table, profile.kind, BuildOptions(budget_s=args.budget))
+            rep = build_lut(backend, table, profile.kind, BuildOptions(budget_s=args.budget),
+                            on_progress=lambda stage, k, n: log(f"{device} LUT {stage}: {k}/{n}"))
         finally:
             backend.close()
         out["lut_build"] = {**vars(rep), "wall_s": time.monotonic() - t0}
     rows = table.rows()
     out["lut"] = {"rows": int(len(rows)), "signatures": int(rows["sig_key"].nunique())}
     t0 = time.monotonic()
-    train = measure_items(train_items(args.train_archs, root / "archs"), profile, store, root, LINUX, args.sessions)
+    log(f"{device}: measuring {args.train_archs} training architectures")
+    train = measure_items(train_items(args.train_archs, root / "archs"), profile, store, root, LINUX, args.sessions,
+                          on_progress=_every(f"{device} training set"))
     pred = train_predictor(table, train, profile)
     save_predictor(pred, default_predictor_dir(root, device))
     out["train"] = {"archs": len(train), "wall_s": time.monotonic() - t0,
                     "fusion": {k: v.to_json() for k, v in pred.rules.items()}, "overhead": pred.overhead.to_json()}
     t0 = time.monotonic()
     items = test_items(args.archs, root / "archs", args.converter, True, assets_dir())
-    held = measure_items(items, profile, store, root, LINUX, args.sessions)
+    log(f"{device}: measuring {len(items)} held-out models")
+    held = measure_items(items, profile, store, root, LINUX, args.sessions, on_progress=_every(f"{device} held-out"))
     res = evaluate(load_predictor(default_predictor_dir(root, device)), held)
     files = write_outputs(res, args.out)
     out["eval"] = {"table": res.table, "files": {k: str(v) for k, v in files.items()},
