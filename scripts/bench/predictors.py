@@ -48,6 +48,7 @@ def _sshd(start: bool):  # noqa: ANN202
 
     spec = importlib.util.spec_from_file_location("sshd_local", REPO / "scripts" / "sshd_local.py")
     mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod          # dataclasses look their module up while it loads
     spec.loader.exec_module(mod)
     return mod.start_sshd(mod.DEFAULT_STATE, 2222)
 
@@ -82,7 +83,7 @@ def bench_device(device: str, args: argparse.Namespace) -> dict:
     store = TraceStore(root / device / "traces")
     table = LutTable(root, device)
     out: dict = {"device": device, "emulated": profile.emulated, "method": profile.timing}
-    if not args.skip_build:
+    if device not in args.skip_build.split(","):
         from edgekit.lut.measure import LinuxBackend, McuBackend
 
         backend = (McuBackend(profile, root, store) if profile.kind == "mcu"
@@ -160,7 +161,8 @@ def main() -> int:
     ap.add_argument("--converter", type=int, default=6, help="held-out architectures through the TFLite converter")
     ap.add_argument("--train-archs", type=int, default=40)
     ap.add_argument("--sessions", type=int, default=3, help="wall-clock: sessions per whole model")
-    ap.add_argument("--skip-build", action="store_true", help="use the LUTs as they are")
+    ap.add_argument("--skip-build", default="", metavar="DEVICES",
+                    help="comma-separated devices whose LUT is used as it is (no measuring)")
     ap.add_argument("--start-sshd", action="store_true", help="start the localhost-ssh sshd (port 2222) and stop it after")
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)

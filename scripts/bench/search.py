@@ -111,7 +111,8 @@ def main() -> int:
 
     # random search with the same number of device measurements
     profile = load_profile("qemu-m4")
-    ropts = SearchOptions(latency_ms=max(args.targets), out=args.out / "random", **base)
+    # one random sample serves every target and strategy: its directory's identity names neither
+    ropts = SearchOptions(latency_ms=1.0, out=args.out / "random", **{**base, "strategy": "random"})
     rdir = SearchDir(ropts.out, ropts.result_config())
     rng = np.random.default_rng(derive_seed(args.seed, "random-baseline"))
     archs_r = []
