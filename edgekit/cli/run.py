@@ -13,33 +13,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
-import subprocess
 from pathlib import Path
 
 from edgekit.cli.base import Command, print_json
 from edgekit.cli.flash import add_mcu_arguments
-
-
-def _version(argv: list[str]) -> str:
-    exe = shutil.which(argv[0])
-    if exe is None:
-        return "absent"
-    out = subprocess.run([exe, *argv[1:]], capture_output=True, text=True).stdout
-    return out.splitlines()[0].strip() if out else "unknown"
-
-
-def tool_versions(emulated: bool) -> dict[str, str]:
-    from importlib import metadata
-
-    try:
-        edgekit_version = metadata.version("edgekit")
-    except metadata.PackageNotFoundError:
-        edgekit_version = "unknown"
-    versions = {"edgekit": edgekit_version, "arm-none-eabi-gcc": _version(["arm-none-eabi-gcc", "-dumpversion"])}
-    if emulated:
-        versions["qemu-system-arm"] = _version(["qemu-system-arm", "--version"])
-    return versions
+from edgekit.measure.mcu_tools import mcu_tool_versions
 
 
 class RunCommand(Command):
@@ -69,7 +47,7 @@ class RunCommand(Command):
         result = run_model(args.model, profile, options, args.inputs, args.work_dir)
         key = None
         if not args.no_trace:
-            record = result_record(result, profile, tool_versions(profile.emulated))
+            record = result_record(result, profile, mcu_tool_versions(profile.emulated, args.kernels))
             TraceStore(args.traces).append(record)
             key = record.identity["run_key"]
         if args.json:

@@ -14,10 +14,7 @@ before the failure, and a rerun skips it.
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable, Protocol
 
@@ -28,6 +25,7 @@ from edgekit.core.trace import TraceStore, run_key
 from edgekit.lut.generate import BatchLimits, Member, make_batches, model_path
 from edgekit.lut.signatures import graph_signatures, inplace_ops, sig_key
 from edgekit.lut.table import Provenance, make_row
+from edgekit.measure.mcu_tools import board_code_version, edgekit_version, mcu_tool_versions
 from edgekit.tflite.reader import read_tflite
 
 RowSink = Callable[[list[dict[str, Any]]], None]
@@ -48,13 +46,6 @@ class Backend(Protocol):
 
     def measure(self, jobs: list[Job], sink: RowSink) -> None: ...
     def close(self) -> None: ...
-
-
-def edgekit_version() -> str:
-    try:
-        return metadata.version("edgekit")
-    except metadata.PackageNotFoundError:
-        return "unknown"
 
 
 def _unit_rows(prov: Provenance, job: Job, path: Path, metrics: dict[str, Any], sha: str, trace_key: str | None,
@@ -144,42 +135,6 @@ class LinuxBackend:
         self.target.close()
 
 
-def kernel_code_version(kernels: str = "portable") -> str:
-    """sha256 (prefix) of what decides the code that runs on the board: the generated libraries'
-    kernels of this variant and templates, the code generator, and the firmware harness.
-    Instruction counts change when it changes, so it is part of a microcontroller LUT's
-    measurement configuration."""
-    import hashlib
-
-    root = Path(__file__).resolve().parents[2]
-    h = hashlib.sha256()
-    kdir = root / "edgekit" / "codegen" / "kernels"
-    files = sorted(kdir.glob("*.[ch]")) + sorted((kdir / kernels.replace("-", "_")).rglob("*.[ch]"))
-    files += sorted((root / "edgekit" / "codegen" / "templates").glob("*"))
-    files += sorted((root / "firmware").rglob("*.[chS]")) + sorted((root / "firmware").rglob("*.ld"))
-    files += sorted((root / "edgekit" / "codegen").glob("*.py")) + sorted((root / "edgekit" / "codegen" / "ops").glob("*.py"))
-    for f in files:
-        if f.is_file():
-            h.update(str(f.relative_to(root)).encode())
-            h.update(f.read_bytes())
-    return h.hexdigest()[:16]
-
-
-def board_tool_versions(emulated: bool, kernels: str = "portable") -> dict[str, str]:
-    def first_line(argv: list[str]) -> str:
-        exe = shutil.which(argv[0])
-        if exe is None:
-            return "absent"
-        out = subprocess.run([exe, *argv[1:]], capture_output=True, text=True).stdout
-        return out.splitlines()[0].strip() if out else "unknown"
-
-    tools = {"edgekit": edgekit_version(), "arm-none-eabi-gcc": first_line(["arm-none-eabi-gcc", "-dumpversion"]),
-             "board-code": kernel_code_version(kernels)}
-    if emulated:
-        tools["qemu-system-arm"] = first_line(["qemu-system-arm", "--version"])
-    return tools
-
-
 class McuBackend:
     """Microcontroller boards: batch graphs, one firmware each, per-layer instruction/cycle counts."""
 
@@ -194,9 +149,9 @@ class McuBackend:
         self.options = McuRunOptions(count=1, per_layer=True, kernels=kernels, cmsis_nn_path=cmsis_nn_path)
         self.provenance = Provenance(profile.id, profile.kind, profile.emulated, profile.timing,
                                      {"path": "firmware-batch", "kernels": kernels, "per_layer": True, "inputs": 1,
-                                      "repeats": 1, "board_code": kernel_code_version(kernels), "signature": 2})
+                                      "repeats": 1, "board_code": board_code_version(kernels), "signature": 2})
         self.kernels = kernels
-        self.tools = board_tool_versions(profile.emulated, kernels)
+        self.tools = mcu_tool_versions(profile.emulated, kernels)
         self.work = root / profile.id / "mcu-work"
 
     def measure(self, jobs: list[Job], sink: RowSink) -> None:
@@ -206,7 +161,7 @@ class McuBackend:
 
         by_key = {j.member.key: j for j in jobs}
         for batch in make_batches([j.member for j in jobs], self.root, self.limits):
-            if kernel_code_version(self.kernels) != self.provenance.measure_config["board_code"]:
+            if board_code_version(self.kernels) != self.provenance.measure_config["board_code"]:
                 raise DeviceError("the code that runs on the board (edgekit/codegen, firmware/) changed during the "
                                   "LUT build", "rerun the build: it measures with the new code under a new key")
             result = run_model(batch.path, self.profile, self.options, work_dir=self.work)

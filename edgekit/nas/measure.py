@@ -11,15 +11,13 @@ exported firmware are those of the build without the timing hooks.
 
 from __future__ import annotations
 
-import functools
-import shutil
-import subprocess
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from edgekit.core.errors import UsageError
 from edgekit.core.profile import DeviceProfile
+from edgekit.measure.mcu_tools import mcu_tool_versions
 
 LATENCY_KINDS = ("icount-derived", "measured")
 
@@ -104,27 +102,6 @@ class Measurer(Protocol):
     def measure(self, tflite: Path, work_dir: Path, name: str) -> Measurement: ...
 
 
-@functools.lru_cache(maxsize=1)
-def _tool_versions(emulated: bool) -> dict[str, str]:
-    from importlib import metadata
-
-    def version(argv: list[str]) -> str:
-        exe = shutil.which(argv[0])
-        if exe is None:
-            return "absent"
-        out = subprocess.run([exe, *argv[1:]], capture_output=True, text=True).stdout
-        return out.splitlines()[0].strip() if out else "unknown"
-
-    try:
-        edgekit_version = metadata.version("edgekit")
-    except metadata.PackageNotFoundError:
-        edgekit_version = "unknown"
-    out = {"edgekit": edgekit_version, "arm-none-eabi-gcc": version(["arm-none-eabi-gcc", "-dumpversion"])}
-    if emulated:
-        out["qemu-system-arm"] = version(["qemu-system-arm", "--version"])
-    return out
-
-
 class McuMeasurer:
     """int8 .tflite -> C library -> firmware -> board (issue 4's run path), bit-exact checked."""
 
@@ -149,7 +126,7 @@ class McuMeasurer:
         if self.traces_dir is not None:
             from edgekit.core.trace import TraceStore
 
-            record = result_record(result, self.profile, _tool_versions(self.profile.emulated))
+            record = result_record(result, self.profile, mcu_tool_versions(self.profile.emulated))
             TraceStore(self.traces_dir).append(record)
             key = record.identity["run_key"]
         clock = int(self.profile.clock_hz or result.clock_hz)

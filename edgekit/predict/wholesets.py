@@ -88,13 +88,11 @@ def mcu_config(kernels: str) -> dict[str, Any]:
 
 def _mcu_measure(items: list[ModelItem], profile: DeviceProfile, store: TraceStore, work: Path,
                  kernels: str, progress: Callable[[int, int], None]) -> dict[str, tuple[float, tuple[str, ...]]]:
-    from edgekit.lut.measure import board_tool_versions
     from edgekit.measure.mcu_run import McuRunOptions, result_record, run_model
-
-    from edgekit.lut.measure import kernel_code_version
+    from edgekit.measure.mcu_tools import board_code_version, mcu_tool_versions
 
     want = mcu_config(kernels)
-    code = kernel_code_version(kernels)
+    code = board_code_version(kernels)
     col = "instructions_per_inference" if profile.timing == "qemu-icount" else "cycles_per_inference"
     runs = store.runs()
     out = {}
@@ -108,7 +106,7 @@ def _mcu_measure(items: list[ModelItem], profile: DeviceProfile, store: TraceSto
         if hit:
             out[item.name] = (float(hit[-1][col]), (str(hit[-1]["run_key"]),))
             continue
-        tools = tools or board_tool_versions(profile.emulated, kernels)
+        tools = tools or mcu_tool_versions(profile.emulated, kernels)
         result = run_model(item.path, profile, McuRunOptions(count=1, kernels=kernels), work_dir=work)
         record = result_record(result, profile, tools)
         store.append(record)

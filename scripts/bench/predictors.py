@@ -139,6 +139,10 @@ def markdown(results: list[dict], adapt: dict) -> str:
                 lines.append(f"| {LABELS[m]} | {v['rmse']:.4g} | {v['mape_pct']:.2f} | {v['within5_pct']:.1f} | "
                              f"{v['within10_pct']:.1f} | {v.get('kendall_tau', float('nan')):.3f} | "
                              f"{v.get('spearman_rho', float('nan')):.3f} |")
+        cov = r["eval"]["table"]["all"]["gbm_corrected"].get("interval80_coverage_pct")
+        if cov is not None:
+            lines.append(f"\nUncertainty: the 80 % interval of the LightGBM prediction holds the measured figure for "
+                         f"{cov:.0f} % of the held-out models.")
         if "noise" in r:
             n = r["noise"]
             lines.append(f"\nMeasured noise ({n['sessions']} sessions per model): median deviation from the model's "
