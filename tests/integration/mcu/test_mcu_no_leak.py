@@ -16,6 +16,8 @@ import pytest
 from edgekit.core.profile import load_profile
 from edgekit.targets.mcu import build_firmware
 
+from _support import load_slack
+
 from .conftest import FIXTURE_LIB, REPO
 
 pytestmark = pytest.mark.integration
@@ -34,6 +36,7 @@ if mode == "exit":
 with session:
     if mode == "raise":
         raise RuntimeError("host crashed")
+    print("inside", flush=True)      # the signal must find the host inside the with block
     time.sleep(60)
 """
 
@@ -74,9 +77,9 @@ def test_no_qemu_survives_its_host(elf, mode, sig):
         host.stdin.write(b"go\n")
         host.stdin.flush()
         if sig is not None:
-            time.sleep(0.2)
+            assert host.stdout.readline().strip() == b"inside"
             host.send_signal(sig)
-        host.wait(timeout=20)
+        host.wait(timeout=20 * load_slack())
         assert gone_within(qemu_pid, 10), f"qemu {qemu_pid} survived its host ({mode}, {sig})"
     finally:
         if host.poll() is None:
