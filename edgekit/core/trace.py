@@ -54,7 +54,7 @@ RUN_METRICS: dict[str, type] = {
     "outputs_checked": int, "bit_exact": bool, "host_overhead_ms_per_inference": float,
     "energy_source": str,               # rapl | ina219-hwmon | ina219-pi | joulescope | modelled
     "cpu_governor": str, "model_load_ms": float,
-    "ram_bytes_baseline": int,          # runner process RSS before the model was loaded
+    "rss_bytes_baseline": int,          # runner process RSS before the model was loaded, Linux/Android
     "rss_bytes_peak": int,              # whole runner process peak RSS (Python + runtime + model), Linux/Android
 }
 LAYER_METRICS: dict[str, type] = {
@@ -62,6 +62,8 @@ LAYER_METRICS: dict[str, type] = {
     "latency_ms_mean": float, "instructions": int, "cycles": int, "live_bytes": int,
     "layer_name": str,
 }
+# columns renamed since a store may have been written: old name -> new name (applied on reading)
+_RENAMED = {"ram_bytes_baseline": "rss_bytes_baseline"}
 _METHOD_ONLY = {"instructions_per_inference": "qemu-icount", "instructions": "qemu-icount",
                 "cycles_per_inference": "dwt-cyccnt", "cycles": "dwt-cyccnt"}
 
@@ -174,7 +176,11 @@ class TraceStore:
         df = self._read_table("runs")
         if df.empty:
             return df
-        df = df.drop_duplicates("run_key", keep="last").reset_index(drop=True)
+        old = [c for c in _RENAMED if c in df.columns]
+        for c in old:   # parts written before the rename: fill the new column from the old one
+            new = _RENAMED[c]
+            df[new] = df[c] if new not in df.columns else df[new].fillna(df[c])
+        df = df.drop(columns=old).drop_duplicates("run_key", keep="last").reset_index(drop=True)
         ordered = [c for c in IDENTITY if c in df.columns] + [c for c in df.columns if c not in IDENTITY]
         return df[ordered]
 

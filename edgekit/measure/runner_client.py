@@ -60,7 +60,7 @@ def doc_metrics(doc: RunnerDoc, host_wall_s: float) -> dict[str, Any]:
         **latency_stats_ms(lat),
         "repeats": len(lat), "warmup": int(cfg["warmup"]), "threads": int(cfg["threads"]),
         # the runner's whole process (Python, numpy, runtime, model): not the model's RAM
-        "rss_bytes_peak": raw.get("rss_bytes_peak"), "ram_bytes_baseline": raw.get("rss_bytes_baseline"),
+        "rss_bytes_peak": raw.get("rss_bytes_peak"), "rss_bytes_baseline": raw.get("rss_bytes_baseline"),
         "cpu_freq_hz": cpu.get("freq_hz"), "cpu_governor": cpu.get("governor"),
         "temperature_c": max(temps) if temps else None,
         "model_load_ms": raw["load_ns"] / 1e6 if raw.get("load_ns") is not None else None,

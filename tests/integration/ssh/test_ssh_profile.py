@@ -37,7 +37,7 @@ def test_profiles_mlperf_tiny_models_over_one_connection(sshd, profile_path, mlp
         assert r["runner_version"] == f"edgekit_runner/{RUNNER_VERSION}" and r["repeats"] == 30 and r["warmup"] == 3
         assert 0 < r["latency_ms_min"] <= r["latency_ms_p50"] <= r["latency_ms_p90"] <= r["latency_ms_p99"] <= r["latency_ms_max"]
         assert r["latency_cv"] == pytest.approx(r["latency_ms_std"] / r["latency_ms_mean"])
-        assert r["rss_bytes_peak"] > r["ram_bytes_baseline"] > 0 and r.get("ram_bytes_peak") is None
+        assert r["rss_bytes_peak"] > r["rss_bytes_baseline"] > 0 and r.get("ram_bytes_peak") is None
         assert r["host_overhead_ms_per_inference"] > 0
         assert json.loads(r["tool_versions"])["runtime"].startswith(("ai_edge_litert", "tflite_runtime"))
         assert r.get("energy_mj") is None  # no meter on this device: missing, never 0

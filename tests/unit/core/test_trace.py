@@ -85,3 +85,18 @@ def test_store_survives_a_process_killed_mid_write(tmp_path):
     assert set(layers["run_key"]) == set(runs["run_key"])
     leftovers = [p for p in (tmp_path / "runs").iterdir() if not p.name.startswith("part-")]
     assert all(p.name.endswith(".tmp") for p in leftovers)  # at most a temp file from the killed write
+
+
+def test_a_store_written_before_a_column_rename_reads_under_the_new_name(tmp_path):
+    import pandas as pd
+
+    store = TraceStore(tmp_path)
+    store.append(_record(run_set=0))
+    old = store.runs().iloc[[0]].copy()
+    old["run_key"] = "0" * 32
+    old["ram_bytes_baseline"] = 123_456            # as the runner client wrote it before the rename
+    old.to_parquet(tmp_path / "runs" / "part-00000000000000000000-old.parquet", index=False)
+    runs = store.runs().set_index("run_key")
+    assert "ram_bytes_baseline" not in runs.columns
+    assert runs.loc["0" * 32, "rss_bytes_baseline"] == 123_456
+    assert pd.isna(runs.drop(index="0" * 32)["rss_bytes_baseline"]).all()

@@ -35,7 +35,7 @@ def test_parse_and_metrics_of_a_good_document():
     m = doc_metrics(doc, host_wall_s=0.5)
     assert m["latency_ms_p50"] == 2.5 and m["repeats"] == 4 and m["warmup"] == 2
     assert (m["cpu_freq_hz"], m["cpu_governor"], m["temperature_c"]) == (1_800_000_000, "performance", 45.5)
-    assert m["model_load_ms"] == 7.0 and m["rss_bytes_peak"] == 5000 and m["ram_bytes_baseline"] == 1000
+    assert m["model_load_ms"] == 7.0 and m["rss_bytes_peak"] == 5000 and m["rss_bytes_baseline"] == 1000
     assert "ram_bytes_peak" not in m  # the runner process's peak RSS is not the model's RAM
     assert m["host_overhead_ms_per_inference"] == pytest.approx((500.0 - 10.0) / 4)
     progress, marks, other = split_lines(_out(_doc()))
