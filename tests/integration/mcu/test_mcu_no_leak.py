@@ -46,6 +46,14 @@ def elf(tmp_path_factory):
     return build_firmware(load_profile("qemu-m4"), FIXTURE_LIB, "tinymlp", tmp_path_factory.mktemp("leak")).elf
 
 
+def _interactive_signals() -> None:
+    """The host starts as a program started from a terminal does. A test run started in the
+    background by a non-interactive shell (CI, `make test &`) ignores SIGINT and SIGQUIT, and a
+    child inherits that: its Ctrl-C would never arrive."""
+    for signum in (signal.SIGINT, signal.SIGQUIT, signal.SIGHUP):
+        signal.signal(signum, signal.SIG_DFL)
+
+
 def alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
@@ -68,7 +76,8 @@ def gone_within(pid: int, seconds: float) -> bool:
 def test_no_qemu_survives_its_host(elf, mode, sig):
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     host = subprocess.Popen([sys.executable, "-c", HOST, mode, str(elf)], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, start_new_session=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, start_new_session=True,
+                            preexec_fn=_interactive_signals)
     try:
         line = host.stdout.readline()
         assert line.strip().isdigit(), host.stderr.read().decode()
