@@ -171,8 +171,16 @@ def measure_on_board(profile: DeviceProfile, image: FirmwareImage, inputs: Seque
         memory = client.read_memory()
         code = None
         if session.has_exit_code:
-            client.exit(0)
+            try:
+                client.exit(0)
+            except DeviceError:
+                # The board stops when it executes EXIT, and may do so before its reply has crossed
+                # the link (or with the reply damaged, gone when it is asked again): then the
+                # link closes under us. Its exit status is what tells whether it stopped cleanly.
+                pass
             code = session.exit_code(timeout_s=10.0)
+            if code is None:
+                raise DeviceError("the emulated board did not stop after EXIT", "rerun with --debug to see why")
             if code != 0:
                 raise DeviceError(f"the emulated board exited with status {code}", "rerun with --debug to see why")
     return DeviceMeasurement(hello, outputs, totals, tmin or 0, tmax, None if layer_sum is None else tuple(layer_sum),

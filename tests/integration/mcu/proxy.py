@@ -25,6 +25,7 @@ class Faults:
     delay: float = 0.0           # probability per chunk of a 5-30 ms stall
     seed: int = 0
     skip_first_bytes: int = 0    # pass this many bytes (each way) untouched first
+    mute_replies: bool = False   # drop every byte from the device from now on (set by a hook)
     injected: dict[str, int] = field(default_factory=lambda: {"drop": 0, "flip": 0, "delay": 0})
 
 
@@ -86,6 +87,8 @@ class FaultProxy:
                 if to_device and self.on_request is not None:
                     for frame in self.parser.feed(data):
                         self.on_request(frame)
+                if not to_device and self.faults.mute_replies:
+                    continue
                 out = self._damage(data, passed)
                 passed += len(data)
                 if out:

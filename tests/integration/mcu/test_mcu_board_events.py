@@ -138,3 +138,22 @@ def test_board_that_stops_answering_fails_clearly(board):
         measure_on_board(profile, image, make_inputs(prepared, 2, seed=1), work / "stop",
                          SessionOptions(protocol=QUICK), flasher=ProxiedQemu(profile, Faults(), pause))
     assert time.monotonic() - start < 30 * SLACK
+
+
+def test_board_that_exits_before_its_exit_reply_arrives_is_a_clean_end(board):
+    """The board stops when it executes EXIT; its reply may never cross the link (lost, or
+    damaged and the board gone when asked again). The run is still complete: the exit status
+    decides, and the outputs are those of a clean run."""
+    profile, prepared, image, work = board
+    inputs = make_inputs(prepared, 2, seed=4)
+    clean = measure_on_board(profile, image, inputs, work / "clean-exit", SessionOptions(protocol=QUICK))
+    faults = Faults()
+
+    def mute_after_exit(frame, session):
+        if frame.cmd == fr.CMD_EXIT:
+            faults.mute_replies = True
+
+    got = measure_on_board(profile, image, inputs, work / "mute-exit", SessionOptions(protocol=QUICK),
+                           flasher=ProxiedQemu(profile, faults, mute_after_exit))
+    assert faults.mute_replies                      # the EXIT reply really was withheld
+    assert got.exit_code == 0 and got.outputs == clean.outputs and got.ticks_total == clean.ticks_total
