@@ -89,33 +89,36 @@ def run_search(options: SearchOptions, progress: Progress | None = None, measure
     if measurer is None:
         measurer = measurer_for(profile, options.traces or Path(options.out) / "traces")
     executor = make_executor(options.ray, options.ray_address)
-    strategy = make_strategy(options.strategy, options.population, options.generations, options.surrogate,
-                             options.dnas_steps)
-    source = open_data(options.data)
-    space = make_space(options.space, source)
-    if options.strategy == "differentiable" and space.kind != "mcu-ir":
-        raise UsageError(f"the differentiable strategy searches mcu-ir spaces, not {space.kind}",
-                         "use --strategy evolution with --space nb201")
-    sdir = SearchDir(options.out, {**options.result_config(), "space_spec": space.to_json(),
-                                   "profile_clock_hz": profile.clock_hz, "profile_timing": profile.timing})
+    try:   # a local Ray cluster brought up for this search is stopped however it ends
+        strategy = make_strategy(options.strategy, options.population, options.generations, options.surrogate,
+                                 options.dnas_steps)
+        source = open_data(options.data)
+        space = make_space(options.space, source)
+        if options.strategy == "differentiable" and space.kind != "mcu-ir":
+            raise UsageError(f"the differentiable strategy searches mcu-ir spaces, not {space.kind}",
+                             "use --strategy evolution with --space nb201")
+        sdir = SearchDir(options.out, {**options.result_config(), "space_spec": space.to_json(),
+                                       "profile_clock_hz": profile.clock_hz, "profile_timing": profile.timing})
 
-    supernet = make_supernet(space, options.seed)
-    ckpt_dir = supernet_checkpoints(options, space, sdir)
-    say(f"supernet: {options.supernet_epochs} epochs (sandwich rule), checkpoints in {ckpt_dir}")
-    train_supernet(supernet, source, TrainOptions(epochs=options.supernet_epochs,
-                                                  max_train_samples=options.max_train_samples),
-                   options.seed, ckpt_dir, progress=say)
-    scores, archs = sdir.load_scores(space)
-    scorer = SubnetScorer(supernet, source, scores, archs, max_train_samples=options.max_train_samples)
-    loop = HilLoop(sdir, space, options, measurer, executor, scorer, supernet, source, targets, strategy,
-                   progress=say)
-    error: ResourceLimitError | None = None
-    winner = None
-    try:
-        loop.run()
-        winner = choose_winner(loop.records, targets, loop.noise.get("std", 0.0))
-    except ResourceLimitError as e:
-        error = e
+        supernet = make_supernet(space, options.seed)
+        ckpt_dir = supernet_checkpoints(options, space, sdir)
+        say(f"supernet: {options.supernet_epochs} epochs (sandwich rule), checkpoints in {ckpt_dir}")
+        train_supernet(supernet, source, TrainOptions(epochs=options.supernet_epochs,
+                                                      max_train_samples=options.max_train_samples),
+                       options.seed, ckpt_dir, progress=say)
+        scores, archs = sdir.load_scores(space)
+        scorer = SubnetScorer(supernet, source, scores, archs, max_train_samples=options.max_train_samples)
+        loop = HilLoop(sdir, space, options, measurer, executor, scorer, supernet, source, targets, strategy,
+                       progress=say)
+        error: ResourceLimitError | None = None
+        winner = None
+        try:
+            loop.run()
+            winner = choose_winner(loop.records, targets, loop.noise.get("std", 0.0))
+        except ResourceLimitError as e:
+            error = e
+    finally:
+        executor.close()
     sdir.save_scores(scorer.cache, scorer.archs)
     result = _write_outputs(sdir, space, options, profile, targets, loop, scorer, winner, error, started)
     if error is not None:

@@ -25,6 +25,7 @@ class Executor(Protocol):
     name: str
 
     def map(self, fn: Callable[[T], R], jobs: Sequence[T]) -> list[R]: ...
+    def close(self) -> None: ...
 
 
 class LocalExecutor:
@@ -32,6 +33,9 @@ class LocalExecutor:
 
     def map(self, fn: Callable[[T], R], jobs: Sequence[T]) -> list[R]:
         return [fn(job) for job in jobs]
+
+    def close(self) -> None:
+        pass
 
 
 class RayExecutor:
@@ -43,7 +47,8 @@ class RayExecutor:
         except ModuleNotFoundError:
             raise ToolMissingError("Ray is not installed", RAY_HINT) from None
         self._ray = ray
-        if not ray.is_initialized():
+        self._started = not ray.is_initialized()   # a local cluster this executor brought up
+        if self._started:
             try:
                 ray.init(address=address, include_dashboard=False, log_to_driver=False)
             except ConnectionError as e:
@@ -54,6 +59,12 @@ class RayExecutor:
     def map(self, fn: Callable[[T], R], jobs: Sequence[T]) -> list[R]:
         remote = self._ray.remote(num_cpus=1)(fn)
         return list(self._ray.get([remote.remote(job) for job in jobs]))
+
+    def close(self) -> None:
+        """Disconnect; a cluster this executor started itself (no --ray-address) is stopped."""
+        if self._started:
+            self._ray.shutdown()
+            self._started = False
 
 
 def make_executor(use_ray: bool, address: str | None) -> Executor:

@@ -126,6 +126,18 @@ def test_killed_search_resumes_to_the_uninterrupted_result(uninterrupted, tmp_pa
     assert resumed.result["winner"]["key"] == first["winner"]["key"]
 
 
+def test_search_through_ray_gives_the_uninterrupted_result(uninterrupted, tmp_path):
+    """--ray: candidates trained and converted as tasks of a local Ray cluster (started and
+    stopped by the search); where the jobs ran does not change the result."""
+    ray = pytest.importorskip("ray", reason="Ray is the extra edgekit[scale]; `make setup` installs it")
+    from edgekit.nas.run import run_search
+
+    assert not ray.is_initialized()
+    via_ray = run_search(_options(tmp_path / "r", ray=True))
+    assert not ray.is_initialized()                       # the cluster it brought up is gone
+    assert _comparable(via_ray.result) == _comparable(uninterrupted.result)
+
+
 def test_unreachable_target_names_the_fastest_architecture(tmp_path):
     from edgekit.nas.run import run_search
 
