@@ -122,6 +122,24 @@ def _check_row(row: Mapping[str, Any], schema: Mapping[str, type], method: str, 
                              "record emulated instruction counts and real cycles in their own columns")
 
 
+def write_part(directory: Path, df: Any) -> Path:
+    """Add ``df`` to a parquet table kept as part files in ``directory``: written beside, synced,
+    then renamed into place whole, so a reader (or a killed writer) never sees half a part. Part
+    names sort by time of writing."""
+    directory.mkdir(parents=True, exist_ok=True)
+    name = f"part-{time.time_ns():020d}-{uuid.uuid4().hex[:8]}.parquet"
+    tmp = directory / f".{name}.tmp"
+    try:
+        df.to_parquet(tmp, index=False)
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, directory / name)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return directory / name
+
+
 def default_store_dir() -> Path:
     return Path(os.environ.get("EDGEKIT_TRACES", "edgekit-traces"))
 
@@ -143,18 +161,7 @@ class TraceStore:
         self._write_part("runs", run)
 
     def _write_part(self, table: str, df: Any) -> None:
-        d = self.root / table
-        d.mkdir(parents=True, exist_ok=True)
-        name = f"part-{time.time_ns():020d}-{uuid.uuid4().hex[:8]}.parquet"
-        tmp = d / f".{name}.tmp"
-        try:
-            df.to_parquet(tmp, index=False)
-            with open(tmp, "rb") as f:
-                os.fsync(f.fileno())
-            os.replace(tmp, d / name)
-        finally:
-            if tmp.exists():
-                tmp.unlink()
+        write_part(self.root / table, df)
 
     # -- reading -------------------------------------------------------------------------------
     def _read_table(self, table: str) -> Any:

@@ -18,14 +18,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import time
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable
 
 from edgekit.core.errors import InputFileError, UsageError
+from edgekit.core.trace import write_part
 from edgekit.lut.signatures import FEATURES
 
 IDENTITY = ("row_key", "device_id", "device_kind", "emulated", "method", "measure_key", "measure_config",
@@ -103,19 +102,7 @@ class LutTable:
         bad = [r["device_id"] for r in rows if r["device_id"] != self.device_id]
         if bad:
             raise UsageError(f"rows of device {bad[0]} appended to the LUT of {self.device_id}")
-        d = self.dir / "rows"
-        d.mkdir(parents=True, exist_ok=True)
-        name = f"part-{time.time_ns():020d}-{uuid.uuid4().hex[:8]}.parquet"
-        tmp = d / f".{name}.tmp"
-        df = pd.DataFrame(rows, columns=list(COLUMNS))
-        try:
-            df.to_parquet(tmp, index=False)
-            with open(tmp, "rb") as f:
-                os.fsync(f.fileno())
-            os.replace(tmp, d / name)
-        finally:
-            if tmp.exists():
-                tmp.unlink()
+        write_part(self.dir / "rows", pd.DataFrame(rows, columns=list(COLUMNS)))
 
     def _parts(self) -> list[Path]:
         return sorted((self.dir / "rows").glob("part-*.parquet"))
