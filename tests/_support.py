@@ -14,6 +14,20 @@ REPO = Path(__file__).resolve().parents[1]
 ASSETS = _assets_root()
 
 
+def load_module(name: str, path: Path):  # noqa: ANN201
+    """A module from a file outside any package (a script, a fakes file), loaded once under
+    ``name`` and registered in sys.modules (dataclasses in it look their module up there)."""
+    import importlib.util
+    import sys
+
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, path)
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules[name] = mod
+        spec.loader.exec_module(mod)
+    return sys.modules[name]
+
+
 def asset(rel: str) -> Path:
     """Path to a file under ../shared/assets; skips the test with a reason when it is absent."""
     p = ASSETS / rel

@@ -1,38 +1,15 @@
-"""A real sshd on 127.0.0.1 (own host key, own authorized key, free port) for the SSH tests."""
+"""Profiles and models for the SSH tests (the loopback sshd itself: tests/integration/conftest.py)."""
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 
 import pytest
+from _support import ASSETS
 
 REPO = Path(__file__).resolve().parents[3]
 MLPERF = ("kws_ref_model_int8", "vww_96_int8", "pretrainedResnet_quant", "ad01_int8")
-
-
-def _load(name: str, path: Path):
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, path)
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[name] = mod
-    spec.loader.exec_module(mod)
-    return mod
-
-
-sshd_local = _load("sshd_local", REPO / "scripts" / "sshd_local.py")
-root_conftest = _load("edgekit_tests_root_conftest", REPO / "tests" / "conftest.py")
-
-
-@pytest.fixture(scope="session")
-def sshd(tmp_path_factory):
-    if not Path(sshd_local.SSHD).exists():
-        pytest.skip("openssh-server is not installed (/usr/sbin/sshd missing)")
-    handle = sshd_local.start_sshd(tmp_path_factory.mktemp("sshd"))
-    yield handle
-    handle.stop()
 
 
 @pytest.fixture
@@ -45,8 +22,8 @@ def profile_path(sshd, tmp_path):
 
 @pytest.fixture(scope="session")
 def mlperf_models():
-    paths = [root_conftest.ASSETS / "models" / "mlperf_tiny" / f"{m}.tflite" for m in MLPERF]
+    paths = [ASSETS / "models" / "mlperf_tiny" / f"{m}.tflite" for m in MLPERF]
     missing = [p.name for p in paths if not p.is_file()]
     if missing:
-        pytest.skip(f"MLPerf Tiny models {', '.join(missing)} not found under {root_conftest.ASSETS}")
+        pytest.skip(f"MLPerf Tiny models {', '.join(missing)} not found under {ASSETS}")
     return paths

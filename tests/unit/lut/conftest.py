@@ -3,29 +3,17 @@ shared by the tests that only read it."""
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
+from _support import load_module
 
 _HERE = Path(__file__).resolve().parent
 
 
-def load_fakes():  # noqa: ANN201
-    import sys
-
-    name = "edgekit_tests_lut_fakes"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, _HERE / "lut_fakes.py")
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[name] = mod
-        spec.loader.exec_module(mod)
-    return sys.modules[name]
-
-
 @pytest.fixture(scope="session")
 def fakes():  # noqa: ANN201
-    return load_fakes()
+    return load_module("edgekit_tests_lut_fakes", _HERE / "lut_fakes.py")
 
 
 @pytest.fixture(scope="module")

@@ -3,28 +3,17 @@ predictor tests (building its LUT and training take ~20 s)."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
+from _support import load_module
 
 _FAKES = Path(__file__).resolve().parents[1] / "lut" / "lut_fakes.py"
 
 
-def _fakes():  # noqa: ANN202
-    name = "edgekit_tests_lut_fakes"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, _FAKES)
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[name] = mod
-        spec.loader.exec_module(mod)
-    return sys.modules[name]
-
-
 @pytest.fixture(scope="session")
 def fakes():  # noqa: ANN201
-    return _fakes()
+    return load_module("edgekit_tests_lut_fakes", _FAKES)
 
 
 def fake_profile(device_id: str = "fake-linux"):  # noqa: ANN201
