@@ -26,13 +26,14 @@ from pathlib import Path
 import numpy as np
 
 from edgekit.codegen.build import build_host_runner
+from edgekit.core.assets import assets_dir
 from edgekit.codegen.emit import write_library
 from edgekit.codegen.generate import generate
 from edgekit.codegen.report import memory_report
 from edgekit.codegen.verify import VerifyOptions, make_inputs, verify
 from edgekit.tflite.reader import read_tflite
 
-ASSETS = Path(os.environ.get("EDGEKIT_ASSETS", Path(__file__).resolve().parents[3] / "shared" / "assets"))
+ASSETS = assets_dir()
 C_FLAGS = "-O3 -march=native"   # host build of the generated portable C for timing
 MODELS = ["tflm_examples/hello_world_int8", "tflm_examples/simple_add_model", "tflm_examples/micro_speech_quantized",
           "tflm_examples/person_detect", "mlperf_tiny/kws_ref_model_int8", "mlperf_tiny/vww_96_int8",

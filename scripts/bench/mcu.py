@@ -25,11 +25,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
+from edgekit.core.assets import assets_dir  # noqa: E402
 from edgekit.core.profile import load_profile  # noqa: E402
 from edgekit.measure.mcu_inputs import prepare_model  # noqa: E402
 from edgekit.measure.mcu_run import McuRunOptions, build_checked, run_model  # noqa: E402
 
-ASSETS = Path(os.environ.get("EDGEKIT_ASSETS", REPO.parent / "shared" / "assets")) / "models" / "mlperf_tiny"
+ASSETS = assets_dir() / "models" / "mlperf_tiny"
 # model file -> (short name, TFLM reference-kernel instructions, TFLM + CMSIS-NN instructions)
 MODELS = {
     "kws_ref_model_int8": ("KWS", 43_040_253, 7_697_387),

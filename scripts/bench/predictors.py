@@ -44,13 +44,10 @@ LINUX = ProfileOptions(repeats=20, warmup=5, min_seconds=0.1)   # as `edgekit lu
 def _sshd(start: bool):  # noqa: ANN202
     if not start:
         return None
-    import importlib.util
+    sys.path.insert(0, str(REPO / "scripts"))
+    import sshd_local
 
-    spec = importlib.util.spec_from_file_location("sshd_local", REPO / "scripts" / "sshd_local.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod          # dataclasses look their module up while it loads
-    spec.loader.exec_module(mod)
-    return mod.start_sshd(mod.DEFAULT_STATE, 2222)
+    return sshd_local.start_sshd(sshd_local.DEFAULT_STATE, 2222)
 
 
 def log(msg: str) -> None:

@@ -16,7 +16,6 @@ Reports, for the MLPerf Tiny int8 models:
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import statistics
@@ -28,6 +27,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
+from edgekit.core.assets import assets_dir  # noqa: E402
 from edgekit.core.profile import load_profile  # noqa: E402
 from edgekit.core.trace import TraceStore  # noqa: E402
 from edgekit.measure.collect import ModelJob, collect  # noqa: E402
@@ -38,14 +38,6 @@ from edgekit.targets.linux import LinuxTarget  # noqa: E402
 
 MODELS = ("kws_ref_model_int8", "vww_96_int8", "pretrainedResnet_quant", "ad01_int8")
 CV_TARGET = 0.02
-
-
-def _sshd_local():
-    spec = importlib.util.spec_from_file_location("sshd_local", REPO / "scripts" / "sshd_local.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["sshd_local"] = mod
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def _run(profile, jobs, options, store) -> tuple[list, float]:
@@ -67,14 +59,16 @@ def main() -> int:
     ap.add_argument("--cpu", type=int, default=None, help="pin the runner to this CPU")
     ap.add_argument("--json", type=Path, default=None, help="also write the figures here")
     args = ap.parse_args()
-    assets = Path(os.environ.get("EDGEKIT_ASSETS", REPO.parent / "shared" / "assets"))
+    assets = assets_dir()
     paths = [assets / "models" / "mlperf_tiny" / f"{m}.tflite" for m in MODELS]
     missing = [p.name for p in paths if not p.is_file()]
     if missing:
         print(f"bench/ssh_profile: skipped, models not found under {assets}: {', '.join(missing)}")
         return 0
     jobs = [ModelJob.from_path(p) for p in paths]
-    sshd_local = _sshd_local()
+    sys.path.insert(0, str(REPO / "scripts"))
+    import sshd_local
+
     with tempfile.TemporaryDirectory(prefix="edgekit-bench-") as tmp:
         tmp = Path(tmp)
         h = sshd_local.start_sshd(tmp / "sshd")

@@ -8,13 +8,14 @@ import subprocess
 import sys
 
 import pytest
+from _support import asset_model
 
 from edgekit.core.trace import TraceStore
 
 from .conftest import FIXTURE_LIB, REPO
 
 pytestmark = pytest.mark.integration
-HELLO = REPO.parent / "shared" / "assets" / "models" / "tflm_examples" / "hello_world_int8.tflite"
+HELLO = "tflm_examples/hello_world_int8.tflite"
 
 
 def edgekit(*args: str, cwd=REPO, env=None) -> subprocess.CompletedProcess:
@@ -23,10 +24,9 @@ def edgekit(*args: str, cwd=REPO, env=None) -> subprocess.CompletedProcess:
 
 
 def test_run_json_and_trace_row(tmp_path):
-    if not HELLO.is_file():
-        pytest.skip(f"shared asset {HELLO} is absent")
+    hello = asset_model(HELLO)
     traces = tmp_path / "traces"
-    proc = edgekit("run", str(HELLO), "--device", "qemu-m4", "--per-layer", "--json", "--count", "10",
+    proc = edgekit("run", str(hello), "--device", "qemu-m4", "--per-layer", "--json", "--count", "10",
                    "--work-dir", str(tmp_path / "w"), "--traces", str(traces))
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)

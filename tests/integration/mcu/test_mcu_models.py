@@ -7,6 +7,7 @@ less than 3 % of the total."""
 from __future__ import annotations
 
 import pytest
+from _support import asset_model
 
 from edgekit.core.profile import load_profile
 from edgekit.measure.mcu_inputs import make_inputs, prepare_model
@@ -14,20 +15,15 @@ from edgekit.measure.mcu_reference import host_build_outputs, interpreter_output
 from edgekit.measure.mcu_run import McuRunOptions, build_checked, run_model
 from edgekit.measure.mcu_session import SessionOptions, measure_on_board
 
-from .conftest import REPO
 
 pytestmark = pytest.mark.integration
-ASSETS = REPO.parent / "shared" / "assets" / "models"
 MLPERF = ["mlperf_tiny/kws_ref_model_int8", "mlperf_tiny/vww_96_int8", "mlperf_tiny/pretrainedResnet_quant",
           "mlperf_tiny/ad01_int8", "mlperf_tiny/str_ww_ref_model", "mlperf_tiny/pretrainedResnet_large_int8",
           "tflm_examples/hello_world_int8"]
 
 
 def model(rel: str):
-    path = ASSETS / f"{rel}.tflite"
-    if not path.is_file():
-        pytest.skip(f"shared asset {path} is absent")
-    return path
+    return asset_model(f"{rel}.tflite")
 
 
 def check_result(r, inputs: int) -> None:

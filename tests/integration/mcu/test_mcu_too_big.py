@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from _support import asset_model
 
 from edgekit.core.errors import ResourceLimitError
 from edgekit.core.profile import load_profile_file
@@ -18,7 +19,7 @@ from edgekit.measure.mcu_run import McuRunOptions, run_model
 from .conftest import REPO
 
 pytestmark = pytest.mark.integration
-KWS = REPO.parent / "shared" / "assets" / "models" / "mlperf_tiny" / "kws_ref_model_int8.tflite"
+KWS = "mlperf_tiny/kws_ref_model_int8.tflite"
 
 
 def variant(tmp_path: Path, name: str, **values: int) -> Path:
@@ -39,20 +40,17 @@ def never_flash(monkeypatch):
 
 @pytest.fixture
 def kws():
-    if not KWS.is_file():
-        pytest.skip(f"shared asset {KWS} is absent")
-    return KWS
+    return asset_model(KWS)
 
 
 @pytest.fixture(scope="module")
 def bounds(tmp_path_factory):
     """Lower bounds of KWS on qemu-m4, from the code generator's plan."""
-    if not KWS.is_file():
-        pytest.skip(f"shared asset {KWS} is absent")
+    kws = asset_model(KWS)
     from edgekit.core.profile import load_profile
     from edgekit.measure.mcu_inputs import prepare_model
 
-    p = prepare_model(KWS, tmp_path_factory.mktemp("bounds"), load_profile("qemu-m4"))
+    p = prepare_model(kws, tmp_path_factory.mktemp("bounds"), load_profile("qemu-m4"))
     return {"ram": p.arena_bytes + 16_384 + sum(p.input_bytes), "arena": p.arena_bytes, "weights": p.weights_bytes}
 
 
