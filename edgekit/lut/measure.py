@@ -25,7 +25,8 @@ from edgekit.core.trace import TraceStore, run_key
 from edgekit.lut.generate import BatchLimits, Member, make_batches, model_path
 from edgekit.lut.signatures import graph_signatures, inplace_ops, sig_key
 from edgekit.lut.table import Provenance, make_row
-from edgekit.measure.mcu_tools import board_code_version, edgekit_version, mcu_tool_versions
+from edgekit.core.version import edgekit_version
+from edgekit.measure.mcu_tools import board_code_version, mcu_tool_versions
 from edgekit.tflite.reader import read_tflite
 
 RowSink = Callable[[list[dict[str, Any]]], None]

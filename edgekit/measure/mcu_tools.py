@@ -8,17 +8,11 @@ import functools
 import hashlib
 import shutil
 import subprocess
-from importlib import metadata
 from pathlib import Path
 
+from edgekit.core.version import edgekit_version
+
 REPO = Path(__file__).resolve().parents[2]
-
-
-def edgekit_version() -> str:
-    try:
-        return metadata.version("edgekit")
-    except metadata.PackageNotFoundError:
-        return "unknown"
 
 
 def first_line_of(argv: list[str]) -> str:

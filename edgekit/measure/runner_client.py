@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import time
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any, Callable
 
 from edgekit.core.errors import DeviceError, ToolMissingError
+from edgekit.core.version import edgekit_version
 from edgekit.measure.collect import Measurement, ModelJob
 from edgekit.measure.energy.base import EnergyMeter, Window
 from edgekit.measure.options import ProfileOptions
@@ -15,13 +15,6 @@ from edgekit.measure.stats import latency_stats_ms
 from edgekit.targets.linux import PosixTarget, local_runner_version
 
 _PROBE_TIMEOUT_S = 120.0
-
-
-def _edgekit_version() -> str:
-    try:
-        return version("edgekit")
-    except PackageNotFoundError:
-        return "unknown"
 
 
 class _LineSplitter:
@@ -141,7 +134,7 @@ class RunnerMeasurer:
                             device_energy=doc.raw.get("energy"))
             metrics.update(meter.read(window).metrics(len(doc.latencies_ns)))
         raw = doc.raw
-        tools = {"edgekit": _edgekit_version(), "runtime": doc.runtime, "python": str(raw.get("python")),
+        tools = {"edgekit": edgekit_version(), "runtime": doc.runtime, "python": str(raw.get("python")),
                  "machine": str(raw.get("machine")), "kernel": str(raw.get("kernel"))}
         on_progress(options.repeats, options.repeats)
         return Measurement(metrics=metrics, runner_version=f"edgekit_runner/{RUNNER_VERSION}", tool_versions=tools)
