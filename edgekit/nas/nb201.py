@@ -23,7 +23,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from edgekit.core.errors import UsageError
-from edgekit.nas.space import FEATURES, same_out
+from edgekit.nas.space import FEATURES, input_shape, kernel_shape, same_out
 
 OPS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
 EDGES = ((1, 0), (2, 0), (2, 1), (3, 0), (3, 1), (3, 2))   # (to, from)
@@ -101,12 +101,10 @@ class NB201Space:
         return (self.resolution,)
 
     def input_shape(self, resolution: int) -> tuple[int, int, int, int]:
-        if self.dims == "1d":
-            return (1, self.in_channels, resolution, 1)
-        return (1, self.in_channels, resolution, resolution)
+        return input_shape(self.dims, self.in_channels, resolution)
 
     def kernel_shape(self, k: int) -> tuple[int, int]:
-        return (k, 1) if self.dims == "1d" else (k, k)
+        return kernel_shape(self.dims, k)
 
     def area(self, side: int) -> int:
         return side if self.dims == "1d" else side * side

@@ -56,6 +56,17 @@ def same_out(size: int, stride: int) -> int:
     return math.ceil(size / stride)
 
 
+def input_shape(dims: str, in_channels: int, resolution: int) -> tuple[int, int, int, int]:
+    """A space's model input, batch 1, NCHW: a 1-D window of ``resolution`` samples is T x 1."""
+    if dims == "1d":
+        return (1, in_channels, resolution, 1)
+    return (1, in_channels, resolution, resolution)
+
+
+def kernel_shape(dims: str, k: int) -> tuple[int, int]:
+    return (k, 1) if dims == "1d" else (k, k)
+
+
 @dataclass(frozen=True)
 class StageArch:
     depth: int
@@ -152,13 +163,10 @@ class IRSpace:
         return self.channels(stage, max(self.widths))
 
     def input_shape(self, resolution: int) -> tuple[int, int, int, int]:
-        """The model's input, batch 1, NCHW."""
-        if self.dims == "1d":
-            return (1, self.in_channels, resolution, 1)
-        return (1, self.in_channels, resolution, resolution)
+        return input_shape(self.dims, self.in_channels, resolution)
 
     def kernel_shape(self, k: int) -> tuple[int, int]:
-        return (k, 1) if self.dims == "1d" else (k, k)
+        return kernel_shape(self.dims, k)
 
     def sizes(self, resolution: int) -> list[int]:
         """Spatial length/side after the stem and after each stage."""
