@@ -26,6 +26,8 @@ class Faults:
     seed: int = 0
     skip_first_bytes: int = 0    # pass this many bytes (each way) untouched first
     mute_replies: bool = False   # drop every byte from the device from now on (set by a hook)
+    force_after_bytes: int = 256  # nothing injected by this byte (either way): inject here, so that
+                                  # a fault-free run never passes for a survived one
     injected: dict[str, int] = field(default_factory=lambda: {"drop": 0, "flip": 0, "delay": 0})
 
 
@@ -63,6 +65,8 @@ class FaultProxy:
                     out.append(b)
                     continue
                 r = self.rng.random()
+                if passed + k >= f.force_after_bytes and not any(f.injected.values()):
+                    r = 0.0 if f.drop else f.drop + f.flip / 2   # no luck so far: this byte is hit
                 if r < f.drop:
                     f.injected["drop"] += 1
                 elif r < f.drop + f.flip:
@@ -70,7 +74,8 @@ class FaultProxy:
                     out.append(b ^ (1 << self.rng.randrange(8)))
                 else:
                     out.append(b)
-            stall = self.rng.random() < f.delay
+            stall = self.rng.random() < f.delay or (f.delay > 0 and not any(f.injected.values())
+                                                     and passed + len(data) >= f.force_after_bytes)
             if stall:
                 f.injected["delay"] += 1
         if stall:
